@@ -1,0 +1,50 @@
+"""Shared fixtures. PostgreSQL tests use a throw-away database per session on the server named by
+WATCHKEEPER_TEST_PG; where none answers they skip with the reason, unless WATCHKEEPER_REQUIRE_PG=1
+(as in CI), where they fail."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+PG_SERVER = os.environ.get(
+    "WATCHKEEPER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _pg_admin_url() -> str:
+    return PG_SERVER.replace("postgresql+psycopg://", "postgresql://")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database for this test session."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(_pg_admin_url(), autocommit=True, connect_timeout=3)
+    except Exception as exc:  # any failure to reach the server means: cannot test here
+        if os.environ.get("WATCHKEEPER_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL required but unreachable at {PG_SERVER}: {exc}")
+        pytest.skip(f"no PostgreSQL at {PG_SERVER} ({exc}); set WATCHKEEPER_TEST_PG to run these")
+    name = f"wk_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_SERVER.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def new_pg_database(pg_server: str) -> str:
+    """Create another empty database next to the session one (for tests that need isolation)."""
+    import psycopg
+
+    name = f"wk_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_pg_admin_url(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"{pg_server.rsplit('/', 1)[0]}/{name}"
