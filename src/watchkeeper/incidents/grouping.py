@@ -1,0 +1,27 @@
+"""One incident per problem: a model's problems are grouped by cause family, so a drift that
+shows in ten features over five windows is one incident, not fifty."""
+
+from __future__ import annotations
+
+from watchkeeper.core.enums import SignalKind
+
+_FAMILY: dict[SignalKind, str] = {
+    SignalKind.DATA_QUALITY: "data_quality",
+    SignalKind.DATA_DRIFT: "drift",
+    SignalKind.PREDICTION_DRIFT: "drift",
+    SignalKind.PERFORMANCE: "performance",
+    SignalKind.ESTIMATED_PERFORMANCE: "performance",
+    SignalKind.CALIBRATION: "performance",
+    SignalKind.LATENCY: "latency",
+    SignalKind.LABEL_DELAY: "labels",
+    SignalKind.EXTERNAL: "external",
+}
+
+
+def cause_family(kind: SignalKind) -> str:
+    return _FAMILY[kind]
+
+
+def group_key(model: str, family: str, qualifier: str | None = None) -> str:
+    """The deduplication key of an incident; external alerts add their alert name."""
+    return f"{model}/{family}" + (f"/{qualifier}" if qualifier else "")

@@ -1,0 +1,76 @@
+from datetime import UTC, datetime, timedelta
+
+from watchkeeper.core.enums import SignalKind, Tier
+from watchkeeper.core.records import Contributor, Score, WindowKey
+from watchkeeper.incidents.silences import Matcher, Silence
+from watchkeeper.incidents.triage import (
+    Healthy,
+    Open,
+    OpenIncident,
+    Suppressed,
+    TriageInput,
+    Update,
+    triage,
+)
+
+START = datetime(2026, 11, 2, 10, tzinfo=UTC)
+WINDOW = WindowKey("credit-risk", START, START + timedelta(hours=1))
+
+
+def score(tier: Tier, kind: SignalKind = SignalKind.DATA_DRIFT, feature: str = "income") -> Score:
+    c = Contributor(kind=kind, share=0.8, severity=0.9, feature=feature)
+    return Score(window=WINDOW, value=20.0 * tier, tier=tier, raw_tier=tier, contributors=(c,))
+
+
+def test_first_t1_window_opens_one_incident_keyed_by_model_and_cause() -> None:
+    [decision] = triage(TriageInput(score(Tier.T1), active=[]))
+    assert isinstance(decision, Open)
+    assert decision.key == "credit-risk/drift"
+    assert decision.labels == {"model": "credit-risk", "kind": "drift", "tier": "T1",
+                               "feature": "income"}
+
+
+def test_same_cause_in_another_feature_updates_instead_of_opening() -> None:
+    active = [OpenIncident("i1", "credit-risk/drift", "credit-risk", Tier.T1)]
+    [decision] = triage(TriageInput(score(Tier.T2, feature="age"), active=active))
+    assert decision == Update("i1", Tier.T1, Tier.T2)
+    assert decision.direction == "upgrade"
+
+
+def test_prediction_drift_groups_with_data_drift() -> None:
+    active = [OpenIncident("i1", "credit-risk/drift", "credit-risk", Tier.T2)]
+    [decision] = triage(TriageInput(score(Tier.T1, SignalKind.PREDICTION_DRIFT), active=active))
+    assert isinstance(decision, Update) and decision.direction == "downgrade"
+
+
+def test_different_cause_opens_a_second_incident() -> None:
+    active = [OpenIncident("i1", "credit-risk/drift", "credit-risk", Tier.T1)]
+    [decision] = triage(TriageInput(score(Tier.T1, SignalKind.LATENCY), active=active))
+    assert isinstance(decision, Open) and decision.key == "credit-risk/latency"
+
+
+def test_open_t3_inhibits_lesser_noise_of_the_same_model_only() -> None:
+    active = [OpenIncident("i3", "credit-risk/performance", "credit-risk", Tier.T3)]
+    [decision] = triage(TriageInput(score(Tier.T2, SignalKind.LATENCY), active=active))
+    assert isinstance(decision, Suppressed) and decision.inhibited_by == "i3"
+    other = [OpenIncident("i3", "churn/performance", "churn", Tier.T3)]
+    [decision] = triage(TriageInput(score(Tier.T2, SignalKind.LATENCY), active=other))
+    assert isinstance(decision, Open)
+
+
+def test_matching_silence_suppresses_and_names_itself() -> None:
+    s = Silence("s1", (Matcher("model", "credit-risk"), Matcher("kind", "drift")), START,
+                None, "alice", "known upstream migration")
+    [decision] = triage(TriageInput(score(Tier.T2), active=[], silences=[s]))
+    assert isinstance(decision, Suppressed)
+    assert decision.silence_id == "s1" and "known upstream migration" in decision.reason
+    [decision] = triage(TriageInput(score(Tier.T2, SignalKind.LATENCY), active=[], silences=[s]))
+    assert isinstance(decision, Open)
+
+
+def test_healthy_windows_resolve_only_when_the_policy_says_so() -> None:
+    active = [OpenIncident("i1", "credit-risk/drift", "credit-risk", Tier.T1, healthy_windows=2)]
+    [d] = triage(TriageInput(score(Tier.T0), active=active, resolve_after_healthy_windows=3))
+    assert d == Healthy("i1", 3, resolve=True)
+    [d] = triage(TriageInput(score(Tier.T0), active=active, resolve_after_healthy_windows=None))
+    assert d == Healthy("i1", 3, resolve=False)
