@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from watchkeeper.core.enums import IncidentState as S
@@ -22,7 +24,7 @@ def test_illegal_transitions_are_refused_with_the_legal_ones_listed(current: S, 
 
 def test_happy_path_reaches_postmortem() -> None:
     path = [S.OPEN, S.ACKNOWLEDGED, S.MITIGATING, S.RESOLVED, S.POSTMORTEM_DONE]
-    for a, b in zip(path, path[1:], strict=False):
+    for a, b in itertools.pairwise(path):
         check_transition(a, b)
 
 

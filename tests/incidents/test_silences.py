@@ -33,7 +33,7 @@ def test_matcher_table(text: str, labels: dict, hit: bool) -> None:
 
 
 def test_matcher_errors_name_the_field() -> None:
-    with pytest.raises(InputError, match="field 'matchers'.*expected name=value"):
+    with pytest.raises(InputError, match=r"field .matchers.*expected name=value"):
         Matcher.parse("no operator")
     with pytest.raises(InputError, match="invalid regular expression"):
         Matcher.parse("model=~(")

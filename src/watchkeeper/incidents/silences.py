@@ -97,7 +97,9 @@ class WeeklyWindow:
         return False
 
     @classmethod
-    def parse(cls, days: Iterable[str], start: str, end: str, timezone: str = "UTC") -> WeeklyWindow:
+    def parse(
+        cls, days: Iterable[str], start: str, end: str, timezone: str = "UTC"
+    ) -> WeeklyWindow:
         idx = []
         for d in days:
             key = d.strip().lower()

@@ -83,7 +83,7 @@ def _mean(values: Iterable[float | None]) -> float | None:
 def human_duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 90:
         return f"{seconds}s"
     minutes = seconds / 60
