@@ -7,8 +7,11 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from watchkeeper.store import Store
 
 PG_SERVER = os.environ.get(
     "WATCHKEEPER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -48,3 +51,53 @@ def new_pg_database(pg_server: str) -> str:
     with psycopg.connect(_pg_admin_url(), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     return f"{pg_server.rsplit('/', 1)[0]}/{name}"
+
+
+# --- Store fixtures (store/ stage) -------------------------------------------------------------
+
+
+def new_pg_schema(pg_server: str) -> tuple[str, str]:
+    """A new empty schema in the session database and a URL whose search_path is that schema.
+
+    Much faster than CREATE DATABASE per test, and as isolated: every table, sequence, type
+    and Alembic's version table live in the schema.
+    """
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return schema, f"{pg_server}?options=-csearch_path%3D{schema}"
+
+
+def drop_pg_schema(pg_server: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        pg_server.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'watchkeeper.db'}"
+        return
+    pg = request.getfixturevalue("pg_server")
+    schema, url = new_pg_schema(pg)
+    try:
+        yield url
+    finally:
+        drop_pg_schema(pg, schema)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """`Store.open(db_url)`: migrated to heads, closed after the test."""
+    opened = Store.open(db_url)
+    try:
+        yield opened
+    finally:
+        opened.close()

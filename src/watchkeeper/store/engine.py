@@ -1,0 +1,175 @@
+"""Opening a database: engine settings per dialect, sessions, and migrations to `heads`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from watchkeeper.core.errors import InputError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Key of the PostgreSQL advisory lock that serialises concurrent `Store.open(migrate=True)`.
+_MIGRATION_LOCK_KEY = 0x5741_5443_4B45_4550 & 0x7FFF_FFFF_FFFF_FFFF  # "WATCKEEP"
+_READ_ONLY = "watchkeeper_read_only"
+
+Dialect = Literal["sqlite", "postgresql"]
+
+
+def normalise_url(url: str) -> URL:
+    """Parse a database URL; plain `postgresql://` / `postgres://` are served by psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(
+            f"not a database URL: {url!r}",
+            field="db",
+            expected="sqlite:///PATH or postgresql://USER@HOST:PORT/DBNAME",
+        ) from None
+    if parsed.drivername in ("postgresql", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InputError(
+            f"unsupported database {parsed.get_backend_name()!r} in {url!r}",
+            field="db",
+            expected="a sqlite:// or postgresql:// URL",
+        )
+    return parsed
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    in_memory = url.database in (None, "", ":memory:")
+    if not in_memory:
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    if in_memory:  # one connection, or every checkout would see a different empty database
+        kwargs["poolclass"] = StaticPool
+        kwargs["connect_args"]["check_same_thread"] = False
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (pysqlite's implicit BEGIN is deferred and skips DDL).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if not in_memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL loses nothing on a process kill (only on power loss).
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
+        # another process committed in between (busy_timeout does not help). Taking the write
+        # lock at BEGIN makes writers queue instead; read-only sessions stay deferred.
+        mode = "DEFERRED" if conn.get_execution_options().get(_READ_ONLY) else "IMMEDIATE"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _postgres_engine(url: URL) -> Engine:
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic configured in code (no alembic.ini); pass the connection to migrate on."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+class Store:
+    """A database: engine, transactional sessions and migrations."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            bind=engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
+        )
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Open the database at `url`, creating it (SQLite) and migrating it to `heads`."""
+        parsed = normalise_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(parsed)
+        else:
+            engine = _postgres_engine(parsed)
+        store = cls(engine, parsed.render_as_string(hide_password=False))
+        if migrate:
+            try:
+                store.upgrade()
+            except Exception:
+                store.close()
+                raise
+        return store
+
+    @property
+    def dialect(self) -> Dialect:
+        name = self.engine.dialect.name
+        assert name in ("sqlite", "postgresql")
+        return name  # type: ignore[return-value]
+
+    @contextmanager
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A unit of work: commits when the block ends normally, rolls back on an exception.
+
+        `read_only=True` only matters on SQLite: the transaction does not take the write lock,
+        so long reads (reports, dashboards) do not hold up writers.
+        """
+        factory = self._read_sessions if read_only else self._sessions
+        with factory() as session, session.begin():
+            yield session
+
+    def upgrade(self, target: str = "heads") -> None:
+        """Run Alembic migrations up to `target` in one transaction."""
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # Two processes opening a new database at once must not both create tables.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+            command.upgrade(alembic_config(conn), target)
+
+    def current_revisions(self) -> set[str]:
+        """The revisions this database is at (one per branch; empty for a new database)."""
+        with self.engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads())
+
+    def head_revisions(self) -> set[str]:
+        """The revisions this release's migrations end at."""
+        return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"

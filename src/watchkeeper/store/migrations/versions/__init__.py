@@ -1,0 +1,1 @@
+"""One Alembic branch per stage, each starting from 0001_foundation."""

@@ -1,0 +1,6 @@
+"""Every stage's tables, imported explicitly so `Base.metadata` is complete for Alembic and
+for the migration tests. Each stage adds exactly one line here for its own module."""
+
+from __future__ import annotations
+
+from watchkeeper.store.tables import foundation  # noqa: F401
