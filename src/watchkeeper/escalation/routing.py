@@ -1,0 +1,102 @@
+"""Routing as data: tier -> RACI roles -> people (on-call resolved at an instant) and channels.
+
+Pure: takes the escalation config and a time, touches nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from watchkeeper.core.clock import ensure_utc
+from watchkeeper.core.enums import Tier
+from watchkeeper.escalation.config import RACI_ROLES, EscalationConfig, RouteTarget
+from watchkeeper.escalation.oncall import on_call
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    person: str
+    raci: str  # responsible | accountable | consulted | informed
+    via: str  # the role, rotation or person name the policy used
+    reason: str  # "rotation", "override", "deputy for carol (away)", "role member", "person"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    tier: Tier
+    assignments: tuple[Assignment, ...]
+    channels: tuple[RouteTarget, ...]
+    unstaffed: tuple[str, ...] = ()  # role names that resolved to nobody: worth a warning
+
+    def people(self, raci: str | None = None) -> tuple[str, ...]:
+        """Distinct people, in policy order, optionally for one RACI role."""
+        seen: dict[str, None] = {}
+        for a in self.assignments:
+            if raci is None or a.raci == raci:
+                seen.setdefault(a.person, None)
+        return tuple(seen)
+
+    def by_raci(self) -> dict[str, list[str]]:
+        return {r: list(self.people(r)) for r in RACI_ROLES}
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "tier": str(self.tier),
+            "people": self.by_raci(),
+            "assignments": [
+                {"person": a.person, "raci": a.raci, "via": a.via, "reason": a.reason}
+                for a in self.assignments
+            ],
+            "channels": [{"channel": c.channel, "audience": c.audience} for c in self.channels],
+            "unstaffed": list(self.unstaffed),
+        }
+
+
+def route(config: EscalationConfig, tier: Tier, at: datetime) -> Route:
+    """Who is involved and which channels fire for an incident at `tier` at instant `at`.
+
+    A tier without its own RACI or routes entry uses the nearest lower tier that has one, so a
+    policy may define T1 and T3 only and T2 still routes (to T1's people).
+    """
+    at = ensure_utc(at)
+    raci = _nearest(config.raci, tier) or {}
+    assignments: list[Assignment] = []
+    unstaffed: list[str] = []
+    for part in RACI_ROLES:
+        for name in raci.get(part, ()):
+            found = _resolve(config, name, at)
+            if not found:
+                unstaffed.append(name)
+            assignments.extend(Assignment(p, part, name, why) for p, why in found)
+    channels = _nearest(config.routes, tier) or ()
+    return Route(tier, tuple(assignments), tuple(channels), tuple(unstaffed))
+
+
+def _nearest(table: Mapping[Tier, V], tier: Tier) -> V | None:
+    for t in sorted((t for t in table if t <= tier), reverse=True):
+        return table[t]
+    return None
+
+
+def _resolve(config: EscalationConfig, name: str, at: datetime) -> list[tuple[str, str]]:
+    if name in config.oncall:
+        shift = on_call(config.oncall[name], config.people, at)
+        return [(shift.person, shift.reason)] if shift.person else []
+    if name in config.roles:
+        members = config.roles[name]
+        present = [m for m in members if not _away(config, m, at)]
+        if present:
+            return [(m, "role member") for m in present]
+        # Everyone away: still tell them rather than nobody; the reason says so.
+        return [(m, "role member (away)") for m in members]
+    return [(name, "person" if not _away(config, name, at) else "person (away)")]
+
+
+def _away(config: EscalationConfig, pid: str, at: datetime) -> bool:
+    person = config.people.get(pid)
+    return person is not None and person.is_away(at)

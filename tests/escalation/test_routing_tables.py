@@ -1,0 +1,61 @@
+"""Routing and escalation timing as tables in YAML (routing_cases.yaml, deadline_cases.yaml)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from watchkeeper.core.enums import Tier
+from watchkeeper.escalation.config import EscalationConfig
+from watchkeeper.escalation.deadlines import timeline
+from watchkeeper.escalation.routing import route
+
+HERE = Path(__file__).parent
+
+
+def _cases(name: str) -> list[Any]:
+    doc = yaml.safe_load((HERE / name).read_text())
+    return [pytest.param(doc["base"], case, id=case["name"]) for case in doc["cases"]]
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize(("base", "case"), _cases("routing_cases.yaml"))
+def test_routing_table(base: dict[str, Any], case: dict[str, Any]) -> None:
+    config = EscalationConfig.from_mapping({**base, **case.get("policy", {})})
+    result = route(config, Tier.parse(case["incident"]["tier"]), _instant(case["at"]))
+    expect = case["expect"]
+    people = result.by_raci()
+    for raci, names in expect.get("people", {}).items():
+        assert people[raci] == names, f"{raci}: {people}"
+    if "channels" in expect:
+        assert [f"{c.channel}/{c.audience}" for c in result.channels] == expect["channels"]
+    for person, reason in expect.get("reasons", {}).items():
+        assert reason in {a.reason for a in result.assignments if a.person == person}
+
+
+@pytest.mark.parametrize(("base", "case"), _cases("deadline_cases.yaml"))
+def test_deadline_table(base: dict[str, Any], case: dict[str, Any]) -> None:
+    config = EscalationConfig.from_mapping({**base, **case.get("policy", {})})
+    inc = case["incident"]
+    opened = _instant(inc["opened_at"])
+    tl = timeline(
+        config.escalation,
+        Tier.parse(inc["tier"]),
+        _instant(inc.get("tier_since", inc["opened_at"])) if inc.get("tier_since") else opened,
+        _instant(case["now"]),
+        acknowledged_at=_instant(inc["acknowledged_at"]) if inc.get("acknowledged_at") else None,
+    )
+    shown = tl.to_dict()
+    expect = case["expect"]
+    for key in ("tier", "ack_deadline", "next_escalation", "next_reminder", "stopped_by"):
+        if key in expect:
+            assert shown[key] == expect[key], f"{key}: {shown}"
+    if "events" in expect:
+        assert [e.key for e in tl.due_events()] == expect["events"]
