@@ -4,3 +4,4 @@ for the migration tests. Each stage adds exactly one line here for its own modul
 from __future__ import annotations
 
 from watchkeeper.store.tables import foundation  # noqa: F401
+from watchkeeper.store.tables import incidents  # noqa: F401
