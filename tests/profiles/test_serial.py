@@ -24,9 +24,10 @@ def test_round_trip_keeps_every_statistic() -> None:
     assert q.n == p.n == 5000
     assert q.features.keys() == p.features.keys()
     assert q.features["missing"].nulls == 5000
-    assert q.features["age"].quantiles([0.1, 0.9]).tolist() == p.features["age"].quantiles(
-        [0.1, 0.9]
-    ).tolist()
+    assert (
+        q.features["age"].quantiles([0.1, 0.9]).tolist()
+        == p.features["age"].quantiles([0.1, 0.9]).tolist()
+    )
     assert q.features["age"].mean == p.features["age"].mean
     assert q.prediction is not None and q.prediction.counts() == p.prediction.counts()  # type: ignore[union-attr]
     assert q.segments["region"].counts() == p.segments["region"].counts()

@@ -72,7 +72,12 @@ class NumericProfile:
 
     def copy(self) -> NumericProfile:
         return NumericProfile(
-            self.count, self.nulls, self.min, self.max, self.mean, self.m2,
+            self.count,
+            self.nulls,
+            self.min,
+            self.max,
+            self.mean,
+            self.m2,
             kll_doubles_sketch.deserialize(self.sketch.serialize()),
         )
 

@@ -30,11 +30,20 @@ def dumps(profile: WindowProfile) -> bytes:
     entries: list[dict[str, Any]] = []
 
     def add(slot: str, name: str, prof: ColumnProfile) -> None:
-        entry: dict[str, Any] = {"slot": slot, "name": name, "kind": prof.kind,
-                                 "count": prof.count, "nulls": prof.nulls}
+        entry: dict[str, Any] = {
+            "slot": slot,
+            "name": name,
+            "kind": prof.kind,
+            "count": prof.count,
+            "nulls": prof.nulls,
+        }
         if isinstance(prof, NumericProfile):
-            entry |= {"min": _num(prof.min), "max": _num(prof.max),
-                      "mean": prof.mean, "m2": prof.m2}
+            entry |= {
+                "min": _num(prof.min),
+                "max": _num(prof.max),
+                "mean": prof.mean,
+                "m2": prof.m2,
+            }
             parts = [prof.sketch.serialize()]
         else:
             parts = [prof.items.serialize(), prof.hll.serialize_compact()]
@@ -76,14 +85,20 @@ def loads(blob: bytes) -> WindowProfile:
         prof: ColumnProfile
         if entry["kind"] == "numeric":
             prof = NumericProfile(
-                entry["count"], entry["nulls"], _float(entry["min"], math.inf),
-                _float(entry["max"], -math.inf), entry["mean"], entry["m2"],
+                entry["count"],
+                entry["nulls"],
+                _float(entry["min"], math.inf),
+                _float(entry["max"], -math.inf),
+                entry["mean"],
+                entry["m2"],
                 kll_doubles_sketch.deserialize(parts[0]),
             )
         else:
             prof = CategoricalProfile(
-                entry["count"], entry["nulls"],
-                frequent_strings_sketch.deserialize(parts[0]), hll_sketch.deserialize(parts[1]),
+                entry["count"],
+                entry["nulls"],
+                frequent_strings_sketch.deserialize(parts[0]),
+                hll_sketch.deserialize(parts[1]),
             )
         slot = entry["slot"]
         if slot == "feature":
