@@ -5,3 +5,4 @@ from __future__ import annotations
 
 from watchkeeper.store.tables import foundation  # noqa: F401
 from watchkeeper.store.tables import incidents  # noqa: F401
+from watchkeeper.store.tables import ingest  # noqa: F401
