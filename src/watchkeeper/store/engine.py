@@ -100,6 +100,44 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+def new_revision(message: str, *, stage: str, rev_id: str, version_dir: Path | None = None) -> Path:
+    """Autogenerate the next migration of `stage` from the tables' metadata; returns its file.
+
+    The comparison runs against a scratch SQLite database upgraded to `heads`, so the script
+    holds only what the metadata has and the migrations do not yet. A stage's first revision
+    starts its own branch from 0001_foundation. Read the script before committing it.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        store = Store.open(f"sqlite:///{scratch}/scratch.db")
+        try:
+            with store.engine.begin() as conn:
+                cfg = alembic_config(conn)
+                labels = {
+                    label
+                    for rev in ScriptDirectory.from_config(cfg).walk_revisions()
+                    for label in rev.branch_labels
+                }
+                branch: dict[str, Any] = (
+                    {"head": f"{stage}@head"}
+                    if stage in labels
+                    else {"head": "0001_foundation", "splice": True, "branch_label": stage}
+                )
+                script = command.revision(
+                    cfg,
+                    message,
+                    autogenerate=True,
+                    rev_id=rev_id,
+                    version_path=str(version_dir) if version_dir else None,
+                    **branch,
+                )
+        finally:
+            store.close()
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)
+
+
 class Store:
     """A database: engine, transactional sessions and migrations."""
 

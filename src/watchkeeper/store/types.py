@@ -34,3 +34,14 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else ensure_utc(value)
+
+
+def render_item(kind: str, obj: object, _autogen_context: object) -> str | bool:
+    """Alembic autogenerate hook: write our types as the plain SQLAlchemy types they store as.
+
+    Otherwise a migration would say `watchkeeper.store.types.UtcDateTime(...)` without importing
+    it, and would be tied to today's model code; the column itself is a plain timestamp.
+    """
+    if kind == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine
 
 import watchkeeper.store.tables  # noqa: F401  (registers every stage's tables)
 from watchkeeper.store.base import Base
+from watchkeeper.store.types import render_item
 
 config = context.config
 target_metadata = Base.metadata
@@ -20,6 +21,7 @@ def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
         # SQLite cannot ALTER most things; batch mode recreates the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

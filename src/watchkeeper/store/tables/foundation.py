@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from watchkeeper.store.base import Base
@@ -71,3 +71,10 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+@event.listens_for(AuditLog, "before_update")
+@event.listens_for(AuditLog, "before_delete")
+def _audit_is_append_only(_mapper: Any, _conn: Any, target: AuditLog) -> None:
+    # The hash chain detects tampering; this stops the honest mistake of doing it via the ORM.
+    raise PermissionError(f"audit entry {target.seq} is append-only: it cannot be changed")

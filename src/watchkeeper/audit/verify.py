@@ -1,0 +1,144 @@
+"""Checking the chain: names the first broken entry and why.
+
+Reasons start with one word: `altered` (content no longer matches its hash), `inserted` (an
+entry that the chain did not produce), `deleted` (a seq is missing), `head mismatch` (the chain
+does not end where audit_head says). A chain rewritten from some entry to the end *together
+with* audit_head is not detectable from inside the database; keep an exported copy or the
+head hash elsewhere to anchor it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from watchkeeper.audit.chain import GENESIS_HASH, AuditEntry, entry_hash
+from watchkeeper.audit.trail import iter_entries
+from watchkeeper.store.tables.foundation import AuditHead, AuditLog
+
+_LOG = AuditLog.__table__
+_HEAD = AuditHead.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    checked: int  # entries found intact before the first broken one (all of them when ok)
+    first_bad_seq: int | None
+    reason: str
+    head_hash: str | None = None  # record it elsewhere to anchor the chain
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"{self.checked} entries, chain intact"
+        return f"entry {self.first_bad_seq}: {self.reason} ({self.checked} entries intact before)"
+
+
+def _rehash(entry: AuditEntry, seq: int) -> str:
+    return entry_hash(
+        seq=seq,
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        subject=entry.subject,
+        details=entry.details,
+        prev_hash=entry.prev_hash,
+    )
+
+
+def _broken_link(entry: AuditEntry, content_ok: bool) -> tuple[int, str]:
+    """Entry `seq` does not link to entry seq-1: work out which of the two is the forgery."""
+    seq = entry.seq
+    if _rehash(entry, seq + 1) == entry.hash:
+        return seq, (
+            f"deleted: entry {seq} is missing; the entries after it were renumbered to hide the gap"
+        )
+    if _rehash(entry, seq - 1) == entry.hash:
+        return seq - 1, (
+            f"inserted: entry {seq - 1} was inserted and the entries after it "
+            "renumbered to make room"
+        )
+    if not content_ok:
+        return seq, f"altered: entry {seq} matches neither its own hash nor its predecessor"
+    if seq == 1:
+        return 1, "inserted: entry 1 does not start from the genesis hash"
+    # A self-consistent entry whose predecessor's hash changed: the predecessor was rewritten
+    # (content and hash) or replaced; a forger who recomputes a hash also links it backwards.
+    return seq - 1, (
+        f"altered: entry {seq - 1} was rewritten or replaced; entry {seq} no longer links to it"
+    )
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the chain in seq order, streaming, and stop at the first broken entry.
+
+    Safe while others append: the entries up to the head read first are final (appends commit
+    the entry and the head together), and the check for entries beyond the head reads the head
+    again in the same statement.
+    """
+    head = session.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).one_or_none()
+    if head is None:
+        return VerifyResult(False, 0, 1, "head mismatch: the audit_head row is missing")
+
+    checked = 0
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    for entry in iter_entries(session, after_seq=-(2**62)):
+        if entry.seq > head.seq:
+            break
+        if entry.seq < expected_seq:
+            return VerifyResult(
+                False,
+                checked,
+                entry.seq,
+                f"inserted: entry {entry.seq} lies before the start of the chain",
+            )
+        if entry.seq > expected_seq:
+            return VerifyResult(
+                False,
+                checked,
+                expected_seq,
+                f"deleted: entry {expected_seq} is missing (the next entry is {entry.seq})",
+            )
+        content_ok = _rehash(entry, entry.seq) == entry.hash
+        if entry.prev_hash != prev_hash:
+            bad, reason = _broken_link(entry, content_ok)
+            return VerifyResult(False, min(checked, bad - 1), bad, reason)
+        if not content_ok:
+            return VerifyResult(
+                False, checked, entry.seq, f"altered: entry {entry.seq} no longer matches its hash"
+            )
+        checked += 1
+        expected_seq += 1
+        prev_hash = entry.hash
+
+    last_seq = expected_seq - 1
+    if last_seq < head.seq:
+        return VerifyResult(
+            False,
+            checked,
+            last_seq + 1,
+            f"deleted: the head records {head.seq} entries but the chain ends at "
+            f"{last_seq}; entries {last_seq + 1}..{head.seq} are missing",
+        )
+    if prev_hash != head.hash:
+        return VerifyResult(
+            False,
+            max(checked - 1, 0),
+            last_seq,
+            f"head mismatch: entry {last_seq} was rewritten or replaced; its hash "
+            "differs from the one audit_head recorded",
+        )
+    head_seq_now = select(_HEAD.c.seq).where(_HEAD.c.id == 1).scalar_subquery()
+    beyond = session.scalar(select(func.min(_LOG.c.seq)).where(_LOG.c.seq > head_seq_now))
+    if beyond is not None:
+        return VerifyResult(
+            False,
+            checked,
+            beyond,
+            f"inserted: entry {beyond} lies beyond the head (seq {head.seq}); "
+            "appends always move the head",
+        )
+    return VerifyResult(True, checked, None, "chain intact", head_hash=head.hash)
