@@ -4,44 +4,21 @@ one place each, so an error can always say what was expected."""
 from __future__ import annotations
 
 from watchkeeper.core.enums import FeatureType, Task
+from watchkeeper.detectors.drift import METHODS
 
 # --- drift methods ------------------------------------------------------------------------------
 
-# TODO(policy): remove this fallback once watchkeeper.detectors.drift.METHODS lands; the
-# detectors' catalogue is the one source of truth for method ids.
-_FALLBACK_DRIFT_METHODS: dict[str, tuple[FeatureType, ...]] = {
-    "ks": (FeatureType.NUMERIC,),
-    "psi": (FeatureType.NUMERIC, FeatureType.CATEGORICAL),
-    "jensenshannon": (FeatureType.NUMERIC, FeatureType.CATEGORICAL),
-    "wasserstein": (FeatureType.NUMERIC,),
-    "chisquare": (FeatureType.CATEGORICAL,),
-    "hellinger": (FeatureType.NUMERIC, FeatureType.CATEGORICAL),
-    "cramervonmises": (FeatureType.NUMERIC,),
-    "andersondarling": (FeatureType.NUMERIC,),
-}
-
-AUTO = "auto"  # let signals/ pick the method from the feature type and sample size
+AUTO = "auto"  # let signals/ pick the method (detectors.drift.default_method)
 
 
-def drift_methods() -> dict[str, tuple[FeatureType, ...]]:
-    """Method id -> feature types it applies to, read from the detectors' catalogue."""
-    try:
-        from watchkeeper.detectors.drift import METHODS  # type: ignore[attr-defined]
-    except ImportError:
-        return _FALLBACK_DRIFT_METHODS
-    return {name: _applies_to(name, entry) for name, entry in METHODS.items()}
-
-
-def _applies_to(name: str, entry: object) -> tuple[FeatureType, ...]:
-    for attr in ("feature_types", "types", "kinds"):
-        declared = getattr(entry, attr, None)
-        if declared:
-            return tuple(FeatureType(str(getattr(t, "value", t))) for t in declared)
-    return _FALLBACK_DRIFT_METHODS.get(name, (FeatureType.NUMERIC, FeatureType.CATEGORICAL))
+def drift_methods() -> dict[str, frozenset[FeatureType]]:
+    """Method id -> feature types it accepts, from the detectors' catalogue (the one source)."""
+    return {name: method.feature_types for name, method in METHODS.items()}
 
 
 def drift_methods_for(ftype: FeatureType) -> list[str]:
-    return sorted(m for m, types in drift_methods().items() if ftype in types)
+    """Method ids accepting `ftype`, in catalogue order."""
+    return [name for name, method in METHODS.items() if method.accepts(ftype)]
 
 
 # --- KPI metrics --------------------------------------------------------------------------------

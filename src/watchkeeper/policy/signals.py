@@ -9,24 +9,32 @@ from pydantic import Field, model_validator
 from pydantic_core import InitErrorDetails
 
 from watchkeeper.core.enums import FeatureType
+from watchkeeper.detectors.correction import Correction
+from watchkeeper.detectors.drift import DriftRules
 from watchkeeper.policy.catalogue import AUTO, drift_methods_for
 from watchkeeper.policy.common import Section, one_of, problem, raise_problems
+
+# The detectors own the drift defaults (with their reasons); the policy reads them from there.
+_RULES = DriftRules()
 
 
 class DriftSettings(Section):
     numeric: str = Field(AUTO, description="Drift method for numeric features, or auto.")
     categorical: str = Field(AUTO, description="Drift method for categorical features, or auto.")
     min_effect: float = Field(
-        0.1, ge=0, description="Effect size below which a significant test is not drift "
-        "(large windows make tiny, harmless shifts significant)."
+        _RULES.min_effect, ge=0,
+        description="Effect size below which a significant test is not drift "
+        "(large windows make tiny, harmless shifts significant).",
     )
-    correction: Literal["bh", "bonferroni", "none"] = Field(
-        "bh", description="Multiple-testing correction across features: Benjamini-Hochberg, "
-        "Bonferroni, or none."
+    correction: Correction = Field(
+        _RULES.correction,
+        description="Multiple-testing correction across features: bh (Benjamini-Hochberg), "
+        "bonferroni, or none.",
     )
     alpha: float = Field(0.05, gt=0, lt=1, description="Significance level after correction.")
     dataset_share: float = Field(
-        0.3, gt=0, le=1, description="Share of drifted features that makes the dataset drifted."
+        _RULES.drift_share, gt=0, le=1,
+        description="Share of drifted features that makes the dataset drifted.",
     )
 
     @model_validator(mode="after")
