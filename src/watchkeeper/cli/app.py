@@ -24,6 +24,7 @@ def _root() -> None:
 # One entry per module in watchkeeper.cli; each defines register(app: typer.Typer) -> None.
 COMMAND_MODULES: list[str] = [
     "version",
+    "policy",
     "incidents",
 ]
 
