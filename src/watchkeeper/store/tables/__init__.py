@@ -6,3 +6,4 @@ from __future__ import annotations
 from watchkeeper.store.tables import foundation  # noqa: F401
 from watchkeeper.store.tables import incidents  # noqa: F401
 from watchkeeper.store.tables import ingest  # noqa: F401
+from watchkeeper.store.tables import mitigation  # noqa: F401
