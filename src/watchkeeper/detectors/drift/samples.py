@@ -47,6 +47,7 @@ class NumericSample:
         if missing.any():
             array = array[~missing]
             owned = True
+        owned = owned and array.flags.writeable  # a zero-copy Arrow buffer is read-only
         if array.size == 0:
             raise InputError(
                 "no non-missing values to compare", field=field, expected="at least one value"
