@@ -24,8 +24,11 @@ def _root() -> None:
 # One entry per module in watchkeeper.cli; each defines register(app: typer.Typer) -> None.
 COMMAND_MODULES: list[str] = [
     "version",
+    "db",
+    "audit",
     "policy",
     "incidents",
+    "drift",
 ]
 
 
