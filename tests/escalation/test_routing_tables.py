@@ -29,7 +29,8 @@ def _instant(text: str) -> datetime:
 @pytest.mark.parametrize(("base", "case"), _cases("routing_cases.yaml"))
 def test_routing_table(base: dict[str, Any], case: dict[str, Any]) -> None:
     config = EscalationConfig.from_mapping({**base, **case.get("policy", {})})
-    result = route(config, Tier.parse(case["incident"]["tier"]), _instant(case["at"]))
+    result = route(config, Tier.parse(case["incident"]["tier"]), _instant(case["at"]),
+                   model=case["incident"].get("model"))
     expect = case["expect"]
     people = result.by_raci()
     for raci, names in expect.get("people", {}).items():
@@ -59,3 +60,36 @@ def test_deadline_table(base: dict[str, Any], case: dict[str, Any]) -> None:
             assert shown[key] == expect[key], f"{key}: {shown}"
     if "events" in expect:
         assert [e.key for e in tl.due_events()] == expect["events"]
+
+
+@pytest.mark.parametrize(("snippet", "where"), [
+    ({"raci": {"T1": {"responsible": ["ghost"]}}}, "raci.T1.responsible"),
+    ({"raci": {"T9": {"responsible": []}}}, "raci.T9"),
+    ({"oncall": {"r": {"members": ["x"], "rotation": "hourly"}}}, "oncall.r.rotation"),
+    ({"oncall": {"r": {"members": ["x"], "timezone": "Mars/Olympus"}}}, "oncall.r.timezone"),
+    ({"oncall": {"r": {"members": ["x"], "handoff": "25:99"}}}, "oncall.r.handoff"),
+    ({"escalation": {"T2": {"ack_within": "soon"}}}, "escalation.T2.ack_within"),
+    ({"escalation": {"T2": {"ack_within": "1h", "then": "T1"}}}, "escalation.T2.then"),
+    ({"routes": {"T1": ["nowhere"]}}, "routes.T1[0]"),
+    ({"channels": {"c": {"type": "slack", "audience": "martians"}}}, "channels.c.audience"),
+    ({"people": {"a": {"away": [{"from": "2026-01-02", "until": "2026-01-01"}]}}},
+     "people.a.away[0]"),
+    ({"roles": {"r": ["oncall:none"]}, "people": {"a": {}}}, "roles.r"),
+])
+def test_bad_policy_names_the_path(snippet: dict[str, Any], where: str) -> None:
+    from watchkeeper.core.errors import PolicyError
+
+    with pytest.raises(PolicyError) as info:
+        EscalationConfig.from_mapping(snippet)
+    assert any(p.startswith(where + ":") for p in info.value.problems), info.value.problems
+
+
+def test_starter_policy_routes_through_the_real_loader() -> None:
+    from watchkeeper.policy import load_policy
+
+    policy = load_policy(Path(__file__).parents[2] / "src/watchkeeper/policy/starter.yaml")
+    config = EscalationConfig.from_policy(policy)
+    result = route(config, Tier.T3, datetime.fromisoformat("2026-03-04T12:00:00+00:00"))
+    assert result.people("responsible"), result
+    assert result.people("accountable") == tuple(policy.roles["exec_sponsor"])
+    assert {c.channel for c in result.channels} >= {r.channel for r in policy.routes[Tier.T3]}

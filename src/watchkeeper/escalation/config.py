@@ -24,6 +24,7 @@ RACI_ROLES = ("responsible", "accountable", "consulted", "informed")
 AUDIENCES = ("oncall", "executive", "customer", "regulator", "partner")
 EXTERNAL_AUDIENCES = frozenset({"customer", "regulator", "partner"})
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ONCALL_PREFIX = "oncall:"  # a role member naming a rotation: oncall:mlops
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -47,6 +48,7 @@ class Person:
     timezone: str = "UTC"
     away: tuple[Period, ...] = ()
     contact: Mapping[str, str] = field(default_factory=dict)  # slack id, phone, ...
+    channels: tuple[str, ...] = ()  # channels that reach this person directly
 
     def is_away(self, at: datetime) -> bool:
         return any(p.covers(at) for p in self.away)
@@ -81,6 +83,7 @@ class Step:
     ack_within: timedelta | None
     then: Tier | None = None
     remind_every: timedelta | None = None
+    deputy_after: timedelta | None = None  # page on-call deputies if silent this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,8 @@ class MessagesConfig:
 class EscalationConfig:
     people: Mapping[str, Person] = field(default_factory=dict)
     roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # A model's own roles win over the top-level ones (e.g. each model has its model_owner).
+    model_roles: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     raci: Mapping[Tier, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     oncall: Mapping[str, Rotation] = field(default_factory=dict)
     escalation: Mapping[Tier, Step] = field(default_factory=dict)
@@ -186,16 +191,19 @@ class _Reader:
     def read(self, data: Mapping[str, Any]) -> EscalationConfig:
         people = self._people(data.get("people") or {})
         roles = self._roles(data.get("roles") or {})
+        model_roles = self._model_roles(data.get("models") or [])
         oncall = self._oncall(data.get("oncall") or {})
         raci = self._raci(data.get("raci") or {})
         escalation = self._escalation(data.get("escalation") or {})
         channels = self._channels(data.get("channels") or {})
         routes = self._routes(data.get("routes") or {}, channels)
         messages = self._messages(data.get("messages") or {})
-        self._check_references(people, roles, oncall, raci)
+        self._check_references(people, {**roles, **{r: () for mr in model_roles.values()
+                                                    for r in mr}}, oncall, raci)
         if self.problems:
             raise PolicyError(self.problems, source=self.source)
-        return EscalationConfig(people=people, roles=roles, raci=raci, oncall=oncall,
+        return EscalationConfig(people=people, roles=roles, model_roles=model_roles,
+                                raci=raci, oncall=oncall,
                                 escalation=escalation, channels=channels, routes=routes,
                                 messages=messages)
 
@@ -272,7 +280,8 @@ class _Reader:
                        if k in ("slack", "phone", "teams", "pagerduty") and v is not None}
             out[pid] = Person(id=pid, name=str(raw.get("name", pid)), email=raw.get("email"),
                               timezone=tz, away=self._periods(raw.get("away"), f"{path}.away", tz),
-                              contact=contact)
+                              contact=contact,
+                              channels=self._names(raw.get("channels"), f"{path}.channels"))
         return out
 
     def _roles(self, value: Any) -> dict[str, tuple[str, ...]]:
@@ -281,6 +290,16 @@ class _Reader:
             if isinstance(raw, Mapping):
                 raw = raw.get("members", raw.get("people"))
             out[name] = self._names(raw, f"roles.{name}")
+        return out
+
+    def _model_roles(self, value: Any) -> dict[str, dict[str, tuple[str, ...]]]:
+        out = {}
+        for i, model in enumerate(value if isinstance(value, Sequence) else ()):
+            if isinstance(model, Mapping) and model.get("roles"):
+                out[str(model.get("name"))] = {
+                    role: self._names(members, f"models[{i}].roles.{role}")
+                    for role, members in self._mapping(model["roles"], f"models[{i}].roles").items()
+                }
         return out
 
     def _oncall(self, value: Any) -> dict[str, Rotation]:
@@ -368,13 +387,20 @@ class _Reader:
                     raise ValueError("remind_every must be positive")
             except ValueError as exc:
                 self.bad(f"{path}.remind_every", f"{exc}; expected a duration like 15m")
+            deputy = None
+            try:
+                deputy = (None if raw.get("deputy_after") is None
+                          else parse_duration(raw["deputy_after"]))
+            except ValueError as exc:
+                self.bad(f"{path}.deputy_after", f"{exc}; expected a duration like 10m")
             if raw.get("then") is not None:
                 then = self._tier(raw["then"], f"{path}.then")
                 if then is not None and tier is not None and then <= tier:
                     self.bad(f"{path}.then", f"escalation must go up: {then} is not above {tier}")
                     then = None
             if tier is not None:
-                out[tier] = Step(ack_within=ack, then=then, remind_every=remind)
+                out[tier] = Step(ack_within=ack, then=then, remind_every=remind,
+                                 deputy_after=deputy)
         return out
 
     def _channels(self, value: Any) -> dict[str, ChannelConfig]:
@@ -390,7 +416,10 @@ class _Reader:
             if audience not in AUDIENCES:
                 self.bad(f"{path}.audience", f"unknown audience {audience!r}; expected one of "
                          + ", ".join(AUDIENCES))
-            settings = {k: v for k, v in raw.items() if k not in ("type", "audience")}
+            # Durations become seconds so the settings can be stored as JSON with each queued
+            # notification (they hold no secrets: those are only named, in *_env settings).
+            settings = {k: v.total_seconds() if isinstance(v, timedelta) else v
+                        for k, v in raw.items() if k not in ("type", "audience")}
             out[name] = ChannelConfig(name=name, type=ctype, audience=audience, settings=settings)
         return out
 
@@ -452,7 +481,11 @@ class _Reader:
             return  # without a people section, names stand for themselves
         for name, members in roles.items():
             for m in members:
-                if m not in people:
+                if m.startswith(ONCALL_PREFIX):
+                    if m.removeprefix(ONCALL_PREFIX) not in oncall:
+                        self.bad(f"roles.{name}", f"unknown rotation {m!r}; known: "
+                                 + (", ".join(sorted(oncall)) or "none"))
+                elif m not in people:
                     self.bad(f"roles.{name}", f"unknown person {m!r}")
         for name, rot in oncall.items():
             for m in (*rot.members, *rot.deputies, *(o.person for o in rot.overrides)):

@@ -12,7 +12,12 @@ from typing import TypeVar
 
 from watchkeeper.core.clock import ensure_utc
 from watchkeeper.core.enums import Tier
-from watchkeeper.escalation.config import RACI_ROLES, EscalationConfig, RouteTarget
+from watchkeeper.escalation.config import (
+    ONCALL_PREFIX,
+    RACI_ROLES,
+    EscalationConfig,
+    RouteTarget,
+)
 from watchkeeper.escalation.oncall import on_call
 
 V = TypeVar("V")
@@ -57,11 +62,12 @@ class Route:
         }
 
 
-def route(config: EscalationConfig, tier: Tier, at: datetime) -> Route:
+def route(config: EscalationConfig, tier: Tier, at: datetime, model: str | None = None) -> Route:
     """Who is involved and which channels fire for an incident at `tier` at instant `at`.
 
     A tier without its own RACI or routes entry uses the nearest lower tier that has one, so a
-    policy may define T1 and T3 only and T2 still routes (to T1's people).
+    policy may define T1 and T3 only and T2 still routes (to T1's people). Channels are the
+    tier's routes, then the personal channels of the people routed to.
     """
     at = ensure_utc(at)
     raci = _nearest(config.raci, tier) or {}
@@ -69,11 +75,18 @@ def route(config: EscalationConfig, tier: Tier, at: datetime) -> Route:
     unstaffed: list[str] = []
     for part in RACI_ROLES:
         for name in raci.get(part, ()):
-            found = _resolve(config, name, at)
+            found = _resolve(config, name, at, model)
             if not found:
                 unstaffed.append(name)
             assignments.extend(Assignment(p, part, name, why) for p, why in found)
-    channels = _nearest(config.routes, tier) or ()
+    channels = list(_nearest(config.routes, tier) or ())
+    names = {c.channel for c in channels}
+    for a in assignments:
+        person = config.people.get(a.person)
+        for ch in person.channels if person else ():
+            if ch not in names and ch in config.channels:
+                names.add(ch)
+                channels.append(RouteTarget(ch, config.channels[ch].audience))
     return Route(tier, tuple(assignments), tuple(channels), tuple(unstaffed))
 
 
@@ -83,18 +96,35 @@ def _nearest(table: Mapping[Tier, V], tier: Tier) -> V | None:
     return None
 
 
-def _resolve(config: EscalationConfig, name: str, at: datetime) -> list[tuple[str, str]]:
-    if name in config.oncall:
-        shift = on_call(config.oncall[name], config.people, at)
+def _resolve(config: EscalationConfig, name: str, at: datetime,
+             model: str | None) -> list[tuple[str, str]]:
+    """A RACI entry names a role (whose members are people or `oncall:<rotation>`), or
+    directly a rotation or a person."""
+    roles = config.model_roles.get(model or "", {})
+    members = roles.get(name, config.roles.get(name))
+    if members is None:
+        return _member(config, name, at, direct=True)
+    found: list[tuple[str, str]] = []
+    everyone: list[tuple[str, str]] = []
+    for m in members:
+        for pid, why in _member(config, m, at, direct=False):
+            everyone.append((pid, why))
+            if not why.endswith("(away)"):
+                found.append((pid, why))
+    # Everyone away: still tell them rather than nobody; the reason says so.
+    return found or everyone
+
+
+def _member(config: EscalationConfig, name: str, at: datetime,
+            direct: bool) -> list[tuple[str, str]]:
+    rotation = name.removeprefix(ONCALL_PREFIX)
+    if rotation in config.oncall and (direct or name.startswith(ONCALL_PREFIX)):
+        shift = on_call(config.oncall[rotation], config.people, at)
         return [(shift.person, shift.reason)] if shift.person else []
-    if name in config.roles:
-        members = config.roles[name]
-        present = [m for m in members if not _away(config, m, at)]
-        if present:
-            return [(m, "role member") for m in present]
-        # Everyone away: still tell them rather than nobody; the reason says so.
-        return [(m, "role member (away)") for m in members]
-    return [(name, "person" if not _away(config, name, at) else "person (away)")]
+    away = _away(config, name, at)
+    if direct:
+        return [(name, "person (away)" if away else "person")]
+    return [(name, "role member (away)" if away else "role member")]
 
 
 def _away(config: EscalationConfig, pid: str, at: datetime) -> bool:
