@@ -1,0 +1,111 @@
+"""`watchkeeper db upgrade|current`: migrations of the database named by --db."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from watchkeeper.cli.options import DbOption, resolve_db_url
+from watchkeeper.core.errors import WatchkeeperError
+from watchkeeper.store import Store, normalise_url
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def shown(url: str) -> str:
+    """The URL with any password masked, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _cause(exc: Exception) -> str:
+    # The driver's own message, without SQLAlchemy's statement echo and help link.
+    return str(getattr(exc, "orig", None) or exc).strip()
+
+
+def open_existing(db: str | None) -> Store:
+    """Open a database that must already exist and hold watchkeeper's tables; never migrates.
+
+    Read-only commands (verify, list, current) must not create a database by mistake, nor
+    change one that an older release is still using.
+    """
+    url = resolve_db_url(db)
+    try:
+        parsed = normalise_url(url)
+    except WatchkeeperError as exc:
+        raise fail(str(exc)) from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database).expanduser()
+        if not path.exists():
+            raise fail(
+                f"no database at {path}; expected an existing file (check --db or $WATCHKEEPER_DB)"
+            )
+    try:
+        store = Store.open(url, migrate=False)
+        revisions = store.current_revisions()
+    except Exception as exc:  # unreachable server, bad credentials, not a database file...
+        raise fail(f"cannot open {shown(url)}: {_cause(exc)}") from None
+    if not revisions:
+        store.close()
+        raise fail(
+            f"{shown(url)} is not a watchkeeper database (no migrations applied); "
+            "run `watchkeeper db upgrade` to create one"
+        )
+    return store
+
+
+def register(app: typer.Typer) -> None:
+    db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+    app.add_typer(db_app, name="db")
+
+    @db_app.command("upgrade")
+    def upgrade(db: str | None = DbOption) -> None:
+        """Create the database or upgrade it to this release's schema (keeps all data)."""
+        url = resolve_db_url(db)
+        try:
+            with Store.open(url, migrate=False) as store:
+                before = store.current_revisions()
+                store.upgrade()
+                after = store.current_revisions()
+        except WatchkeeperError as exc:
+            raise fail(str(exc)) from None
+        except Exception as exc:
+            raise fail(f"cannot upgrade {shown(url)}: {_cause(exc)}") from None
+        if before == after:
+            out.print(f"{shown(url)}: already up to date ({', '.join(sorted(after))})")
+        else:
+            added = sorted(after - before)
+            out.print(
+                f"{shown(url)}: upgraded to {', '.join(sorted(after))} (new: {', '.join(added)})"
+            )
+
+    @db_app.command("current")
+    def current(
+        db: str | None = DbOption,
+        check: bool = typer.Option(False, "--check", help="Exit 1 when an upgrade is due."),
+    ) -> None:
+        """Show the revision of each migration branch the database is at."""
+        with open_existing(db) as store:
+            have, heads = store.current_revisions(), store.head_revisions()
+            url = store.url
+        out.print(f"{shown(url)}")
+        for rev in sorted(have):
+            out.print(f"  {rev}")
+        missing = heads - have
+        if not missing:
+            out.print("up to date")
+            return
+        out.print(
+            f"behind this release: {', '.join(sorted(missing))} not applied; "
+            "run `watchkeeper db upgrade`"
+        )
+        if check:
+            raise typer.Exit(1)
