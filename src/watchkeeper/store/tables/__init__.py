@@ -3,6 +3,7 @@ for the migration tests. Each stage adds exactly one line here for its own modul
 
 from __future__ import annotations
 
+from watchkeeper.store.tables import escalation  # noqa: F401
 from watchkeeper.store.tables import foundation  # noqa: F401
 from watchkeeper.store.tables import incidents  # noqa: F401
 from watchkeeper.store.tables import ingest  # noqa: F401
