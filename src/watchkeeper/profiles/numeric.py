@@ -48,7 +48,8 @@ class NumericProfile:
         mean = float(arr.mean())
         m2 = float(np.square(arr - mean).sum())
         self._combine(arr.size, mean, m2, float(arr.min()), float(arr.max()))
-        self.sketch.update(np.ascontiguousarray(arr))
+        # The binding takes only writeable C-contiguous arrays (Arrow hands out read-only ones).
+        self.sketch.update(np.require(arr, np.float64, ['C', 'W']))
 
     def _combine(self, n: int, mean: float, m2: float, lo: float, hi: float) -> None:
         # Chan et al.'s parallel update: exact merge of (n, mean, M2) pairs.
