@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -107,3 +108,29 @@ def test_upgrading_a_foundation_database_with_data_keeps_every_row(db_url: str) 
             # Later revisions may add columns: compare on the columns the old rows had.
             after = _snapshot(conn, {name: cols for name, (cols, _) in before.items()})
     assert after == before
+
+
+def test_new_revision_starts_a_branch_and_writes_plain_types(tmp_path: Path) -> None:
+    from sqlalchemy import Column, String, Table
+
+    from watchkeeper.store.engine import new_revision
+    from watchkeeper.store.types import UtcDateTime
+
+    probe = Table(
+        "zz_probe",
+        Base.metadata,
+        Column("name", String(20), primary_key=True),
+        Column("seen_at", UtcDateTime, nullable=False),
+    )
+    try:
+        path = new_revision("probe", stage="zzprobe", rev_id="0099_zzprobe", version_dir=tmp_path)
+    finally:
+        Base.metadata.remove(probe)
+    source = path.read_text()
+    assert "down_revision: str | Sequence[str] | None = '0001_foundation'" in source
+    assert "branch_labels: str | Sequence[str] | None = ('zzprobe',)" in source
+    assert "op.create_table('zz_probe'" in source
+    assert "sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False)" in source
+    assert "UtcDateTime" not in source
+    # Nothing else: the scratch database already had every other stage's tables.
+    assert source.count("op.create_table(") == 1

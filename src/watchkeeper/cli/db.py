@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -109,3 +110,22 @@ def register(app: typer.Typer) -> None:
         )
         if check:
             raise typer.Exit(1)
+
+    @db_app.command("revision")
+    def revision(
+        message: str = typer.Option(..., "--message", "-m", help="What the migration does."),
+        stage: str = typer.Option(..., help="Your stage's branch label, e.g. ingest."),
+        rev_id: str = typer.Option(..., "--rev-id", help="e.g. 0002_ingest, 0002b_ingest_x."),
+    ) -> None:
+        """For contributors: autogenerate the next migration of a stage from its tables."""
+        from watchkeeper.store.engine import new_revision
+
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", stage):
+            raise fail(
+                f"--stage: {stage!r} is not a branch label; expected lowercase letters, "
+                "digits and _ (the stage's folder name)"
+            )
+        if not re.fullmatch(r"[0-9a-z_]{1,32}", rev_id):
+            raise fail(f"--rev-id: {rev_id!r}; expected at most 32 of 0-9, a-z and _")
+        path = new_revision(message, stage=stage, rev_id=rev_id)
+        out.print(f"wrote {path}; read it, then run the migration tests")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,12 +90,17 @@ def _postgres_engine(url: URL) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(
+    connection: Connection | None = None, *, extra_versions: Path | None = None
+) -> Config:
     """Alembic configured in code (no alembic.ini); pass the connection to migrate on."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("path_separator", "os")
-    cfg.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
+    locations = [str(MIGRATIONS_DIR / "versions")]
+    if extra_versions is not None:
+        locations.append(str(extra_versions))
+    cfg.set_main_option("version_locations", os.pathsep.join(locations))
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
@@ -113,7 +119,7 @@ def new_revision(message: str, *, stage: str, rev_id: str, version_dir: Path | N
         store = Store.open(f"sqlite:///{scratch}/scratch.db")
         try:
             with store.engine.begin() as conn:
-                cfg = alembic_config(conn)
+                cfg = alembic_config(conn, extra_versions=version_dir)
                 labels = {
                     label
                     for rev in ScriptDirectory.from_config(cfg).walk_revisions()

@@ -14,7 +14,9 @@ from alembic import op
 
 revision: str = "0001_foundation"
 down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = ("foundation",)
+# No label: Alembic passes a revision's labels on to its descendants, so a label here would end
+# up on every stage's branch. Each stage labels its own first revision.
+branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 GENESIS_HASH = "0" * 64  # frozen copy: a migration must not change when the model code does
