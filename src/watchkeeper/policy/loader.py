@@ -94,10 +94,10 @@ def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any, list[str]
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
-        if root is None:
+        if root is None or (isinstance(root, yaml.ScalarNode) and root.tag.endswith(":null")):
             raise PolicyError(["(root): the policy is empty; expected a mapping with at least "
                                "`version: 1` and `models:` (see `watchkeeper init`)"], source)
-        problems = _check_nodes(root)
+        problems = _check_nodes(root, source)
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         raise PolicyError([_yaml_problem(exc)], source) from None
@@ -121,9 +121,8 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
     return f"yaml: {text}{line}"
 
 
-def _check_nodes(root: yaml.Node) -> list[str]:
+def _check_nodes(root: yaml.Node, source: str) -> list[str]:
     """Refuse alias bombs; report duplicate keys (PyYAML silently keeps the last one)."""
-    problems: list[str] = []
     size: dict[int, int] = {}
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:  # iterative post-order: deep nesting must not hit the recursion limit
@@ -138,10 +137,8 @@ def _check_nodes(root: yaml.Node) -> list[str]:
         size[id(node)] = 1 + sum(size.get(id(c), 1) for c in children)
         if size[id(node)] > MAX_EXPANDED_NODES:
             raise PolicyError([f"yaml: aliases expand to more than {MAX_EXPANDED_NODES:,} "
-                               f"values; refused (line {node.start_mark.line + 1})"])
-        if isinstance(node, yaml.MappingNode):
-            problems += _duplicate_keys(node)
-    return problems
+                               f"values; refused (line {node.start_mark.line + 1})"], source)
+    return _duplicate_keys(root)
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -152,17 +149,31 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _duplicate_keys(node: yaml.MappingNode) -> list[str]:
-    seen: dict[str, int] = {}
+def _duplicate_keys(root: yaml.Node) -> list[str]:
+    """Each distinct node once (aliases are not revisited), with the path it was first met at."""
     out = []
-    for key, _ in node.value:
-        if not isinstance(key, yaml.ScalarNode) or key.tag.endswith(":merge"):
+    seen_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen_nodes:
             continue
-        line = key.start_mark.line + 1
-        if key.value in seen:
-            out.append(f"{key.value}: duplicate key; first defined on line {seen[key.value]} "
-                       f"(line {line})")
-        seen.setdefault(key.value, line)
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, (*path, i)) for i, child in enumerate(node.value))
+            continue
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag.endswith(":merge"):
+                continue
+            line = key.start_mark.line + 1
+            if key.value in first:
+                out.append(f"{format_path((*path, key.value))}: duplicate key; first defined "
+                           f"on line {first[key.value]} (line {line})")
+            first.setdefault(key.value, line)
+            stack.append((value, (*path, key.value)))
     return out
 
 
@@ -219,7 +230,7 @@ def _translate(e: ErrorDetails) -> tuple[Loc, str, str | None]:
     kind = e["type"]
     given = e.get("input")
     ctx = e.get("ctx") or {}
-    noun = next((p for p in reversed(path) if isinstance(p, str)), "value")
+    noun = _noun(path)
     if kind == "policy" or kind == "value_error":
         msg = str(ctx.get("message") or e["msg"]).removeprefix("Value error, ")
     elif kind == "missing":
@@ -239,6 +250,9 @@ def _translate(e: ErrorDetails) -> tuple[Loc, str, str | None]:
                else f"unknown {noun} {_show(given)}; expected one of {expected}")
     elif kind in _TYPE_WORDS:
         msg = f"expected {_TYPE_WORDS[kind]}, got {_describe(given)}"
+    elif kind == "too_short":
+        n = ctx.get("min_length", 1)
+        msg = f"needs at least {n} item{'s' if n != 1 else ''}, got {ctx.get('actual_length', 0)}"
     elif kind == "timezone_aware":
         msg = f"{_show(given)} has no UTC offset; expected e.g. 2026-03-01T09:00:00+01:00"
     else:
@@ -248,6 +262,17 @@ def _translate(e: ErrorDetails) -> tuple[Loc, str, str | None]:
         if given is not None and not isinstance(given, dict | list):
             msg += f", got {_show(given)}"
     return tuple(path), msg, None
+
+
+def _noun(path: list[str | int]) -> str:
+    """What a value is called in messages: its key, or for a list item the list's name in the
+    singular (`approver_roles[0]` -> approver_role)."""
+    if not path:
+        return "value"
+    if isinstance(path[-1], str):
+        return path[-1]
+    parent = next((p for p in reversed(path) if isinstance(p, str)), "value")
+    return parent[:-1] if parent.endswith("s") else parent
 
 
 _TYPE_WORDS = {

@@ -201,10 +201,19 @@ class Kpi(Section):
         return self
 
 
+_TEMPLATE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+def _template(value: object) -> object:
+    if isinstance(value, str) and _TEMPLATE.match(value):
+        return value
+    raise custom_error(f"invalid template {value!r}; expected a lowercase dotted id such as "
+                       "sklearn.gradient_boosting")
+
+
 class Retrain(Section):
-    template: str = Field(
+    template: Annotated[str, BeforeValidator(_template)] = Field(
         "sklearn.gradient_boosting",
-        pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
         description="Retraining template id from the mitigation catalogue (family.name).",
     )
     history: Duration = Field(

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
+from pydantic import AwareDatetime, BeforeValidator, Field, PlainSerializer, model_validator
 
 from watchkeeper.policy.common import Name, Section, custom_error, listify, problem, raise_problems
 
@@ -39,7 +39,7 @@ def _time_of_day(value: object) -> time:
         # YAML 1.1 reads an unquoted 10:30 as the base-60 number 630.
         raise custom_error(f"got the number {value}; write the time in quotes, e.g. \"10:30\" "
                            "(YAML reads unquoted 10:30 as a number)")
-    if isinstance(value, str) and re.match(r"^\d{2}:\d{2}$", value):
+    if isinstance(value, str) and re.match(r"^\d{2}:\d{2}(:\d{2})?$", value):
         try:
             return time.fromisoformat(value)
         except ValueError:
@@ -49,7 +49,11 @@ def _time_of_day(value: object) -> time:
 
 Timezone = Annotated[str, BeforeValidator(_timezone)]
 Email = Annotated[str, BeforeValidator(_email)]
-TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
+TimeOfDay = Annotated[
+    time,
+    BeforeValidator(_time_of_day),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"),
+]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
