@@ -36,3 +36,4 @@ class AuditAction(StrEnum):
     KILL_SWITCH_RESTORED = "mitigation.kill_switch_restored"
     ACCESS_DENIED = "auth.denied"
     TOKEN_CREATED = "auth.token_created"
+    TOKEN_REVOKED = "auth.token_revoked"

@@ -200,8 +200,6 @@ def transition(
             row.acknowledged_at, row.acknowledged_by = now, actor
     elif target == IncidentState.RESOLVED:
         row.resolved_at = now
-        if row.max_tier >= Tier.T2 and session.get(Postmortem, row.id) is None:
-            _start_postmortem(session, row, now=now, actor=actor)
     elif target == IncidentState.DISMISSED:
         row.dismissed_at, row.dismiss_reason = now, reason
     elif target == IncidentState.OPEN:  # reopened
@@ -213,6 +211,9 @@ def transition(
     audit.append(session, actor=actor, action=AuditAction.INCIDENT_TRANSITION, subject=row.id,
                  details={"from": current.value, "to": target.value, "rationale": rationale,
                           "reason": reason}, at=now)
+    needs_postmortem = row.max_tier >= Tier.T2 and target == IncidentState.RESOLVED
+    if needs_postmortem and session.get(Postmortem, row.id) is None:
+        _start_postmortem(session, row, now=now, actor=actor)
     return row
 
 

@@ -8,3 +8,5 @@ from watchkeeper.store.tables import foundation  # noqa: F401
 from watchkeeper.store.tables import incidents  # noqa: F401
 from watchkeeper.store.tables import ingest  # noqa: F401
 from watchkeeper.store.tables import mitigation  # noqa: F401
+from watchkeeper.store.tables import scoring  # noqa: F401
+from watchkeeper.store.tables import service  # noqa: F401

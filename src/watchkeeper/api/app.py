@@ -1,0 +1,26 @@
+"""The FastAPI application: assembles routers, errors and state. No logic lives here."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import FastAPI
+
+from watchkeeper.api import problems
+from watchkeeper.api.deps import AppState
+from watchkeeper.api.routers import audit, health, incidents, models
+
+
+def create_app(state: AppState) -> FastAPI:
+    app = FastAPI(
+        title="watchkeeper",
+        version="0.1.0",
+        description="Keeps production ML models healthy. Errors are RFC 9457 problem details.",
+    )
+    if not state.session_secret:
+        state.session_secret = secrets.token_urlsafe(32)
+    app.state.wk = state
+    problems.install(app)
+    for module in (health, incidents, models, audit):
+        app.include_router(module.router)
+    return app

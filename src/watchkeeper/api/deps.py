@@ -1,0 +1,90 @@
+"""Shared dependencies: the app's state, a transactional session, and the caller's identity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from watchkeeper.core.clock import SYSTEM_CLOCK, Clock
+from watchkeeper.core.errors import NotFoundError, PermissionDenied
+from watchkeeper.engine import access
+from watchkeeper.engine.access import Permission, Principal
+from watchkeeper.policy import Policy
+from watchkeeper.store import Store
+
+SESSION_COOKIE = "wk_session"
+
+
+@dataclass
+class AppState:
+    store: Store
+    data_dir: Path
+    policy: Policy | None = None
+    clock: Clock = field(default=SYSTEM_CLOCK)
+    auth_enabled: bool = True
+    base_url: str = "http://127.0.0.1:8000"
+    session_secret: str = ""
+
+
+def state(request: Request) -> AppState:
+    return request.app.state.wk
+
+
+StateDep = Annotated[AppState, Depends(state)]
+
+
+def session(st: StateDep) -> Iterator[Session]:
+    with st.store.session() as s:
+        yield s
+
+
+SessionDep = Annotated[Session, Depends(session)]
+
+
+def principal(request: Request, st: StateDep) -> Principal:
+    """Bearer token, else the dashboard's signed session cookie; 401 when neither is valid."""
+    if not st.auth_enabled:
+        return access.ANONYMOUS_ADMIN
+    secret = None
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        secret = header[7:].strip()
+    elif (cookie := request.cookies.get(SESSION_COOKIE)) and st.session_secret:
+        from watchkeeper.api.sessions import read_session
+
+        secret = read_session(cookie, st.session_secret)
+    if secret:
+        with st.store.session() as s:
+            who = access.authenticate(s, secret, st.clock.now())
+        if who is not None:
+            request.state.principal = who
+            return who
+    raise HTTPException(401, "a valid API token is required (Authorization: Bearer wk_...)",
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def allow(st: AppState, who: Principal, permission: Permission, model: str | None,
+          attempt: str) -> None:
+    """Authorise, auditing a refusal in its own transaction before raising 403."""
+    try:
+        access.authorize(who, permission, model)
+    except PermissionDenied as exc:
+        with st.store.session() as s:
+            access.record_denial(s, actor=who.name, attempt=attempt,
+                                 subject=f"model:{model}" if model else "service",
+                                 reason=str(exc), now=st.clock.now())
+        raise
+
+
+def policy_of(st: AppState) -> Policy:
+    if st.policy is None:
+        raise NotFoundError("no policy is loaded; start the service with --policy FILE")
+    return st.policy
