@@ -12,109 +12,84 @@ from watchkeeper.detectors.stream._base import _StreamDetector, is_int, require
 
 _ROWS = 64  # row r holds buckets of 2**r points: enough for any stream that fits in int64
 
+# Layout: bucket j of row r lives at r * (max_buckets + 1) + j in the flat arrays tot (sums) and
+# var (sums of squared deviations); cnt[r] buckets are in use, oldest first. sf = [total,
+# variance, width] of the window; si = [rows in use, ticks since the last check]. Flat arrays and
+# one inlined loop: numba calls between small functions cost more than the arithmetic here.
+
 
 @njit(cache=True)
 def _restart(tot, var, cnt, sf, si):
     tot[:] = 0.0
     var[:] = 0.0
     cnt[:] = 0
-    sf[:] = 0.0  # total, variance (sum of squared deviations), width
-    si[:] = 0
-    si[0] = 1  # rows in use
+    sf[:] = 0.0
+    si[0] = 1
+    si[1] = 0
 
 
 @njit(cache=True)
-def _shift_row(tot, var, cnt, row, k):
-    c = cnt[row]
-    for j in range(c - k):
-        tot[row, j] = tot[row, j + k]
-        var[row, j] = var[row, j + k]
-    for j in range(c - k, c):
-        tot[row, j] = 0.0
-        var[row, j] = 0.0
-    cnt[row] = c - k
-
-
-@njit(cache=True)
-def _insert(tot, var, cnt, sf, si, x, max_buckets):
-    c = cnt[0]
-    tot[0, c] = x
-    var[0, c] = 0.0
-    cnt[0] = c + 1
-    width = sf[2] + 1.0
-    inc = 0.0
-    if width > 1.0:
-        dv = x - sf[0] / (width - 1.0)
-        inc = (width - 1.0) * dv * dv / width
-    sf[1] += inc
-    sf[0] += x
-    sf[2] = width
-    row = 0
-    # Merge the two oldest buckets of a full row into one of the next row, as far as needed.
-    while cnt[row] == max_buckets + 1:
-        size = float(1 << row)
-        t0 = tot[row, 0]
-        t1 = tot[row, 1]
-        mu0 = t0 / size
-        mu1 = t1 / size
-        merged_var = var[row, 0] + var[row, 1] + size * 0.5 * (mu0 - mu1) * (mu0 - mu1)
-        if row + 1 >= si[0]:
-            si[0] = row + 2
-        nxt = cnt[row + 1]
-        tot[row + 1, nxt] = t0 + t1
-        var[row + 1, nxt] = merged_var
-        cnt[row + 1] = nxt + 1
-        _shift_row(tot, var, cnt, row, 2)
-        if cnt[row + 1] <= max_buckets:
-            break
-        row += 1
-
-
-@njit(cache=True)
-def _drop_oldest(tot, var, cnt, sf, si):
+def _drop_oldest(tot, var, cnt, sf, si, cap):
     last = si[0] - 1
+    b = last * cap
     size = float(1 << last)
-    u = tot[last, 0]
-    v = var[last, 0]
+    u = tot[b]
+    v = var[b]
     mu = u / size
     sf[2] -= size
     sf[0] -= u
     width = sf[2]
     mu_w = sf[0] / width
     sf[1] -= v + size * width * (mu - mu_w) * (mu - mu_w) / (size + width)
-    _shift_row(tot, var, cnt, last, 1)
-    if cnt[last] == 0:
+    c = cnt[last]
+    for j in range(c - 1):
+        tot[b + j] = tot[b + j + 1]
+        var[b + j] = var[b + j + 1]
+    cnt[last] = c - 1
+    if c == 1:
         si[0] = last
 
 
 @njit(cache=True)
-def _cut_found(tot, var, cnt, sf, si, delta, min_len):
+def _cut_found(tot, var, cnt, sf, si, delta, min_len, cap):
     """Scan every split of the window, oldest first; drop the oldest bucket at the first cut."""
     width = sf[2]
-    total = sf[0]
     dprime = math.log(2.0 * math.log(width) / delta)
     vw = sf[1] / width
     third = 2.0 / 3.0 * dprime
+    # Screen: skip the exact test where a division-free bound proves it fails. With
+    # a = n0 - min + 1, b = n1 - min + 1 the bound without its (positive) second term is
+    # |u0 n1 - u1 n0| / (n0 n1) > sqrt(2 vw dprime (a + b) / (a b)); squared, it needs no division.
+    # The slack (1e-15 absolute on the numerator, 1e-6 relative on the right) exceeds every
+    # rounding error of either form, so the decision is the exact test's, bit for bit.
+    screen = 2.0 * vw * dprime * (1.0 - 1e-6)
     n0 = 0.0
     n1 = width
     u0 = 0.0
-    u1 = total
+    u1 = sf[0]
     for row in range(si[0] - 1, -1, -1):
         size = float(1 << row)
+        b = row * cap
         c = cnt[row]
         for k in range(c):
             n0 += size
             n1 -= size
-            t = tot[row, k]
+            t = tot[b + k]
             u0 += t
             u1 -= t
             if row == 0 and k == c - 1:
                 return False
             if n1 >= min_len and n0 >= min_len:
-                m = 1.0 / (n0 - min_len + 1.0) + 1.0 / (n1 - min_len + 1.0)
+                a0 = n0 - min_len + 1.0
+                a1 = n1 - min_len + 1.0
+                num = abs(u0 * n1 - u1 * n0) + 1e-15 * (abs(u0) * n1 + abs(u1) * n0)
+                nn = n0 * n1
+                if num * num * a0 * a1 < nn * nn * screen * (a0 + a1):
+                    continue
+                m = 1.0 / a0 + 1.0 / a1
                 eps = math.sqrt(2.0 * m * vw * dprime) + third * m
                 if abs(u0 / n0 - u1 / n1) > eps:
-                    _drop_oldest(tot, var, cnt, sf, si)
+                    _drop_oldest(tot, var, cnt, sf, si, cap)
                     return True
     return False
 
@@ -123,17 +98,63 @@ def _cut_found(tot, var, cnt, sf, si, delta, min_len):
 def _kernel(
     xs, start, hits, flags, tot, var, cnt, sf, si, delta, clock, max_buckets, min_len, grace
 ):
+    # The window's sums live in locals inside the loop (written back before every scan and at
+    # the end): numba cannot prove the arrays do not alias, so keeping them in sf/si would
+    # reload them after every store.
+    cap = max_buckets + 1
+    total, vsum, width = sf[0], sf[1], sf[2]
+    rows, tick = si[0], si[1]
     n_hits = 0
     i = start
     while i < xs.shape[0]:
         if flags[0]:
             _restart(tot, var, cnt, sf, si)
+            total, vsum, width, rows, tick = 0.0, 0.0, 0.0, 1, 0
             flags[0] = 0
-        _insert(tot, var, cnt, sf, si, xs[i], max_buckets)
-        si[1] += 1
-        if si[1] % clock == 0 and sf[2] > grace:
-            while _cut_found(tot, var, cnt, sf, si, delta, min_len):
-                flags[0] = 1
+        x = xs[i]
+        c = cnt[0]
+        tot[c] = x
+        var[c] = 0.0
+        cnt[0] = c + 1
+        width += 1.0
+        inc = 0.0
+        if width > 1.0:
+            dv = x - total / (width - 1.0)
+            inc = (width - 1.0) * dv * dv / width
+        vsum += inc
+        total += x
+        row = 0
+        # Merge the two oldest buckets of a full row into one of the next row, as far as needed.
+        while cnt[row] == cap:
+            b = row * cap
+            size = float(1 << row)
+            inv = 1.0 / size  # exact: a power of two, so t * inv == t / size bit for bit
+            t0 = tot[b]
+            t1 = tot[b + 1]
+            mu0 = t0 * inv
+            mu1 = t1 * inv
+            merged = var[b] + var[b + 1] + size * 0.5 * (mu0 - mu1) * (mu0 - mu1)
+            if row + 1 >= rows:
+                rows = row + 2
+            nxt = cnt[row + 1]
+            tot[b + cap + nxt] = t0 + t1
+            var[b + cap + nxt] = merged
+            cnt[row + 1] = nxt + 1
+            for j in range(cap - 2):
+                tot[b + j] = tot[b + j + 2]
+                var[b + j] = var[b + j + 2]
+            cnt[row] = cap - 2
+            if nxt + 1 <= max_buckets:
+                break
+            row += 1
+        tick += 1
+        if tick == clock:
+            tick = 0
+            if width > grace:
+                sf[0], sf[1], sf[2], si[0] = total, vsum, width, rows
+                while _cut_found(tot, var, cnt, sf, si, delta, min_len, cap):
+                    flags[0] = 1
+                total, vsum, width, rows = sf[0], sf[1], sf[2], si[0]
         if flags[0]:
             hits[n_hits] = i
             n_hits += 1
@@ -141,6 +162,7 @@ def _kernel(
                 i += 1
                 break
         i += 1
+    sf[0], sf[1], sf[2], si[0], si[1] = total, vsum, width, rows, tick
     flags[2] = i
     return n_hits
 
@@ -214,8 +236,8 @@ class ADWIN(_StreamDetector):
     _kernel = staticmethod(_kernel)
 
     def _fresh_args(self) -> tuple[Any, ...]:
-        tot = np.zeros((_ROWS, self.max_buckets + 1))
-        var = np.zeros((_ROWS, self.max_buckets + 1))
+        tot = np.zeros(_ROWS * (self.max_buckets + 1))
+        var = np.zeros(_ROWS * (self.max_buckets + 1))
         cnt = np.zeros(_ROWS, dtype=np.int64)
         sf = np.zeros(3)
         si = np.zeros(2, dtype=np.int64)

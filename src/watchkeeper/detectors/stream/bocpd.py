@@ -68,17 +68,24 @@ def _kernel(
             pred[r] = lp
             if lp > top:
                 top = lp
-        # Grow every run by x (dropping the longest at the cap) or start a new one.
+        # Grow every run by x or start a new one. At the cap the longest run's mass joins the
+        # next longest (which carries the statistics of the last cap - 1 values), so a long
+        # stable run keeps its weight instead of vanishing.
         total = 0.0
         change = 0.0
+        carry = 0.0
         last = min(m, cap - 1)
         for r in range(m - 1, -1, -1):
             w = post[r] * math.exp(pred[r] - top)
             change += w
-            if r + 1 <= last:
+            if r + 1 > last:
+                carry = w * (1.0 - hazard)
+                total += carry
+            else:
                 kappa = kappa0 + r
-                post[r + 1] = w * (1.0 - hazard)
-                total += post[r + 1]
+                post[r + 1] = w * (1.0 - hazard) + carry
+                carry = 0.0
+                total += w * (1.0 - hazard)
                 beta[r + 1] = beta[r] + kappa * (x - mu[r]) ** 2 / (2.0 * (kappa + 1.0))
                 mu[r + 1] = (kappa * mu[r] + x) / (kappa + 1.0)
         post[0] = change * hazard
@@ -112,9 +119,9 @@ class BOCPD(_StreamDetector):
     probability of the new value under a Normal model with unknown mean and variance
     (Normal-Gamma prior: ``prior_mean``, ``prior_kappa``, ``prior_alpha``, ``prior_beta``), or
     ends, with probability ``hazard`` (one change per ``1 / hazard`` points a priori). Run
-    lengths are bounded by ``max_run_length`` (the longest run is dropped and the rest
-    renormalised), so a point costs O(max_run_length). Drift is flagged when the posterior
-    probability that the run is shorter than ``lag`` exceeds ``threshold``, once ``min_points``
+    lengths are bounded by ``max_run_length`` (longer runs are merged into the longest, which
+    keeps the statistics of the last ``max_run_length - 1`` values), so a point costs
+    O(max_run_length). Drift is flagged when the posterior probability that the run is shorter than ``lag`` exceeds ``threshold``, once ``min_points``
     values have been seen since the last (re)start. The default prior suits roughly
     standardised data (unit scale); set ``prior_mean``/``prior_beta`` to the stream's scale
     otherwise.
