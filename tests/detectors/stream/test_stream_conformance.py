@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -114,7 +115,7 @@ def test_scalar_path_equals_update_many_across_chunks(entry: tuple[str, type]) -
     chunked = cls()
     got: list[int] = []
     cuts = [0, 1, 2, 333, 1999, 2000, 2001, 4100, len(xs)]
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         got += (chunked.update_many(xs[a:b]) + a).tolist()
     assert got == whole
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,7 +37,7 @@ def test_any_chunking_and_the_scalar_path_give_the_same_detections(
     bounds = sorted({0, n, *(c for c in cuts if c <= n)})
     d = cls()
     got: list[int] = []
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         got += (d.update_many(xs[a:b]) + a).tolist()
     assert got == whole
     s = cls()

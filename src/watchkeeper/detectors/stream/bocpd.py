@@ -121,10 +121,10 @@ class BOCPD(_StreamDetector):
     ends, with probability ``hazard`` (one change per ``1 / hazard`` points a priori). Run
     lengths are bounded by ``max_run_length`` (longer runs are merged into the longest, which
     keeps the statistics of the last ``max_run_length - 1`` values), so a point costs
-    O(max_run_length). Drift is flagged when the posterior probability that the run is shorter than ``lag`` exceeds ``threshold``, once ``min_points``
-    values have been seen since the last (re)start. The default prior suits roughly
-    standardised data (unit scale); set ``prior_mean``/``prior_beta`` to the stream's scale
-    otherwise.
+    O(max_run_length). Drift is flagged when the posterior probability that the run is
+    shorter than ``lag`` exceeds ``threshold``, once ``min_points`` values have been seen since
+    the last (re)start. The default prior suits roughly standardised data (unit scale); set
+    ``prior_mean``/``prior_beta`` to the stream's scale otherwise.
 
     Measured false alarms with the defaults (benchmarks/detector_eval.py --calibrate):
     FALSE_ALARMS_BOCPD
