@@ -1,4 +1,4 @@
-"""Service stage: API tokens (only their hashes are stored)."""
+"""Service stage: API tokens (only their hashes are stored) and the engine's cursors."""
 
 from __future__ import annotations
 
@@ -25,3 +25,14 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class EngineCursor(Base):
+    """The last window of each model that went through the whole tick (signals, score,
+    incidents, escalation); moved in the same transaction as the incident changes."""
+
+    __tablename__ = "engine_cursors"
+
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_window_end: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
