@@ -28,6 +28,7 @@ COMMAND_MODULES: list[str] = [
     "audit",
     "policy",
     "incidents",
+    "token",
     "drift",
 ]
 

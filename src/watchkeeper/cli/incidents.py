@@ -2,68 +2,32 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from watchkeeper.cli.options import DbOption, resolve_db_url
-from watchkeeper.core.clock import SYSTEM_CLOCK, ensure_utc
+from watchkeeper.cli.common import (
+    ActorOption,
+    actor_name,
+    parse_duration_option,
+    parse_time,
+    session_for,
+)
+from watchkeeper.cli.options import DbOption
+from watchkeeper.core.clock import SYSTEM_CLOCK
 from watchkeeper.core.enums import IncidentState, Tier
-from watchkeeper.core.errors import WatchkeeperError
 from watchkeeper.incidents import evidence, service
 from watchkeeper.incidents.lifecycle import ACTIVE
 from watchkeeper.incidents.timings import human_duration
-from watchkeeper.store import Store
 
 console = Console()
-ActorOption = typer.Option(None, "--actor", help="Who does this (default: $WATCHKEEPER_ACTOR or "
-                           "the login name); recorded in the audit trail.")
-
-
-def actor_name(actor: str | None) -> str:
-    return actor or os.environ.get("WATCHKEEPER_ACTOR") or getpass.getuser()
-
-
-@contextmanager
-def session_for(db: str | None) -> Iterator[Session]:
-    """Open the store, run the block in one transaction, and turn errors into exit code 1."""
-    try:
-        with Store.open(resolve_db_url(db)) as store, store.session() as s:
-            yield s
-    except WatchkeeperError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
-
-
-def _parse_time(text: str | None, field: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return ensure_utc(datetime.fromisoformat(text))
-    except ValueError:
-        console.print(f"[red]error:[/red] {field}: cannot read {text!r}; expected ISO 8601, "
-                      "e.g. 2026-11-26T09:00:00+00:00")
-        raise typer.Exit(1) from None
-
-
-def _parse_duration(text: str, field: str) -> timedelta:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-    try:
-        return timedelta(seconds=float(text[:-1]) * units[text[-1]])
-    except (KeyError, ValueError, IndexError):
-        console.print(f"[red]error:[/red] {field}: cannot read {text!r}; expected e.g. 30m, 2h, 7d")
-        raise typer.Exit(1) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -209,7 +173,7 @@ def register(app: typer.Typer) -> None:
                 service.edit_postmortem(s, incident_id, actor=who, now=now, fields=fields)
             if action:
                 service.add_action_item(s, incident_id, text=action, owner=owner or who,
-                                        due_at=now + _parse_duration(due, "--due"), actor=who,
+                                        due_at=now + parse_duration_option(due, "--due"), actor=who,
                                         now=now)
             if done is not None:
                 service.complete_action_item(s, done, actor=who, now=now)
@@ -239,7 +203,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create a silence."""
         now = SYSTEM_CLOCK.now()
-        start = _parse_time(starts, "--starts") or now
+        start = parse_time(starts, "--starts") or now
         schedule = []
         for item in weekly:
             parts = item.split("@")
@@ -250,7 +214,7 @@ def register(app: typer.Typer) -> None:
             begin, end = parts[1].split("-", 1)
             schedule.append({"days": parts[0].split(","), "start": begin, "end": end,
                              "timezone": parts[2] if len(parts) == 3 else "UTC"})
-        ends = start + _parse_duration(duration, "--for") if duration else None
+        ends = start + parse_duration_option(duration, "--for") if duration else None
         with session_for(db) as s:
             sil = service.create_silence(s, matchers=matcher, created_by=actor_name(actor),
                                          reason=reason, now=now, starts_at=start, ends_at=ends,
@@ -290,9 +254,9 @@ def register(app: typer.Typer) -> None:
         db: str | None = DbOption,
     ) -> None:
         """MTTD, MTTA and MTTR per model and tier over a period."""
-        start = _parse_time(since, "--since") or SYSTEM_CLOCK.now() - timedelta(days=30)
+        start = parse_time(since, "--since") or SYSTEM_CLOCK.now() - timedelta(days=30)
         with session_for(db) as s:
-            rows = service.timing_report(s, since=start, until=_parse_time(until, "--until"),
+            rows = service.timing_report(s, since=start, until=parse_time(until, "--until"),
                                          model=model)
         if as_json:
             typer.echo(json.dumps([asdict(r) for r in rows]))
