@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
-from pathlib import PurePath
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -272,7 +272,7 @@ class ModelPolicy(Section):
     @model_validator(mode="after")
     def _check(self) -> ModelPolicy:
         problems: list[InitErrorDetails] = []
-        suffix = PurePath(self.reference).suffix.lower()
+        suffix = os.path.splitext(self.reference)[1].lower()
         if suffix not in REFERENCE_FORMATS:
             problems.append(problem(("reference",), f"unsupported reference format "
                                     f"{suffix or '(none)'!r}; expected one of "
