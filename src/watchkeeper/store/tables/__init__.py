@@ -10,3 +10,4 @@ from watchkeeper.store.tables import ingest  # noqa: F401
 from watchkeeper.store.tables import mitigation  # noqa: F401
 from watchkeeper.store.tables import scoring  # noqa: F401
 from watchkeeper.store.tables import service  # noqa: F401
+from watchkeeper.store.tables import signals  # noqa: F401
