@@ -238,10 +238,10 @@ def _fallback(value: object) -> object:
 
 class ModelPolicy(Section):
     name: Slug = Field(description="Unique lowercase slug; used in URLs, files and the CLI.")
-    task: Task = Field(description="binary_classification | multiclass_classification | regression")
+    task: Task = Field(description="What the model predicts; decides the valid KPIs and outputs.")
     criticality: Criticality = Field(
         Criticality.MEDIUM,
-        description="low | medium | high; weighs the score; high needs human sign-off to redeploy.",
+        description="Weighs the score; high needs human sign-off to redeploy (mitigation.sign_off).",
     )
     regulatory: bool = Field(False, description="Subject to regulation: stricter escalation.")
     customer_impact: Literal["none", "low", "medium", "high"] = Field(
