@@ -137,6 +137,7 @@ class ScoringConfig:
     context: ContextFactors = field(default_factory=ContextFactors)
     top_contributors: int = 5
     label: str = "default"  # human name; the version id is derived from the content
+    _version: str = field(default="", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name, table in (("weights", self.weights), ("floors", self.floors)):
@@ -162,6 +163,9 @@ class ScoringConfig:
                 f"softmax_power {self.softmax_power}", field="scoring.softmax_power",
                 expected=">= 1",
             )
+        body = json.dumps(self.to_dict(include_version=False), sort_keys=True)
+        digest = hashlib.sha256(body.encode()).hexdigest()[:10]
+        object.__setattr__(self, "_version", f"{self.label}-{digest}")
 
     def weight(self, kind: SignalKind) -> float:
         return self.weights.get(kind, DEFAULT_WEIGHT)
@@ -172,11 +176,11 @@ class ScoringConfig:
     @property
     def version(self) -> str:
         """Content-derived id: the same configuration always has the same version."""
-        body = json.dumps(self.to_dict(include_version=False), sort_keys=True)
-        return f"{self.label}-{hashlib.sha256(body.encode()).hexdigest()[:10]}"
+        return self._version
 
     def to_dict(self, *, include_version: bool = True) -> dict[str, Any]:
         d = asdict(self)
+        del d["_version"]
         d["weights"] = {k.value: v for k, v in self.weights.items()}
         d["floors"] = {k.value: v for k, v in self.floors.items()}
         if include_version:

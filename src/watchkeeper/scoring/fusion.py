@@ -3,10 +3,11 @@
 The rule (justified in docs/scoring.md):
 
 1. Calibrated evidence per signal: severity above the kind's noise floor, rescaled to 0..1 and
-   weighted by the feature's importance,
-   ``e = importance * max(0, (severity - floor_kind) / (1 - floor_kind))``.
+   tempered by the feature's importance (1 for the most important feature),
+   ``e = (1 + importance) / 2 * max(0, (severity - floor_kind) / (1 - floor_kind))``.
    The floor is what the kind's detectors say on healthy windows (fitted by calibration), so
-   each part is measured against its own false-alarm rate.
+   each part is measured against its own false-alarm rate. Importance only tempers: a feature
+   the model barely uses still counts half, because a broken input is a broken pipeline.
 2. Per kind, a soft maximum (the p-norm, p = 4 by default): ``E_k = min(1, (sum e^p)^(1/p))``.
    One strong signal passes through unchanged (``E_k >= max e``), while n equal weak ones
    add up only as ``n^(1/p)`` (50 features at 0.1 give 0.27, not 5.0).
@@ -64,7 +65,7 @@ def signal_evidence(
     value = excess / (1.0 - floor)
     if importance and signal.feature is not None:
         # A feature without a known importance is not discounted: unknown is not unimportant.
-        value *= importance.get(signal.feature, 1.0)
+        value *= 0.5 + 0.5 * importance.get(signal.feature, 1.0)
     return min(1.0, value)
 
 

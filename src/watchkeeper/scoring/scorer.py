@@ -62,8 +62,8 @@ def score_window(
         state.persistence, fusion.value, config.bands, config.persistence,
         catastrophic=fusion.catastrophic,
     )
-    if decision.tier < Tier.T2:
-        seasonality.learn(signals, window.start, state.seasonal, config.seasonality)
+    seasonality.learn(signals, window.start, state.seasonal, config.seasonality,
+                      alerting=decision.tier >= Tier.T2)
     score = explain(window, fusion, decision, config.version, top=config.top_contributors,
                     context_reasons=reasons)
     return Scored(score, fusion, decision), state

@@ -7,8 +7,9 @@ configured, each signal's severity is compared with what the same signal said in
 excess counts: ``adjusted = max(0, (s - b) / (1 - b))`` with ``b`` the highest past same-slot
 severity. A recurring pattern is therefore absorbed; something new in that slot is not.
 
-Only windows that did not end in an alert (tier < T2) are learnt, so an incident that lasts
-a week does not become next week's normal. The state is plain data for the service to store.
+Windows that end in an alert (tier >= T2) are learnt only where the slot has no history yet
+(a baseline must start somewhere, and on day one the cycle itself alerts), so an incident that
+lasts a week does not become next week's normal. The state is plain data for the service.
 """
 
 from __future__ import annotations
@@ -79,9 +80,10 @@ def adjust(
 
 def learn(
     signals: Sequence[Signal], window_start: datetime, state: SeasonalState,
-    config: SeasonalityConfig,
+    config: SeasonalityConfig, *, alerting: bool = False,
 ) -> SeasonalState:
-    """Remember the (unadjusted) severities of a healthy window, in place; returns `state`."""
+    """Remember a window's unadjusted severities, in place; returns `state`. An alerting
+    window only fills slots that have no history yet."""
     if not config.enabled:
         return state
     slot = slot_of(window_start, config.slot)
@@ -89,6 +91,8 @@ def learn(
     for s in signals:
         raw = float(s.details.get("raw_severity", s.severity))
         values = past.setdefault(signal_key(s), {}).setdefault(slot, [])
+        if alerting and values:
+            continue
         values.append(raw)
         del values[: -config.history]
     return state

@@ -145,8 +145,8 @@ def _label_delay(rng: np.random.Generator, spec: TrafficSpec):
 
 
 def _calibration(rng: np.random.Generator, spec: TrafficSpec):
-    slope = float(rng.uniform(0.3, 0.5))
-    return (lambda _k: Effects(calibration_slope=slope),
+    offset = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.9, 1.4))
+    return (lambda _k: Effects(calibration_offset=offset),
             {"cause": SignalKind.CALIBRATION, "severity": "medium"})
 
 
@@ -167,7 +167,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("latency_spike", "serving latency jumps several-fold", script=_latency,
              abrupt=True),
     Scenario("label_delay", "ground-truth labels stop arriving on time", script=_label_delay),
-    Scenario("calibration_decay", "probabilities become over-confident (ranking intact)",
+    Scenario("calibration_decay", "outcome rates leave the predicted ones (ranking intact)",
              script=_calibration),
     Scenario("seasonal_incident", "covariate shift on top of a daily and weekly cycle",
              spec=_SEASONAL, script=_shift, abrupt=True),

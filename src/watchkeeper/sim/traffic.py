@@ -73,7 +73,7 @@ class Effects:
     stuck: dict[int, float] = field(default_factory=dict)  # feature -> constant value
     shift: dict[int, float] = field(default_factory=dict)  # feature -> mean shift (sd)
     concept: float = 0.0  # 0..1: how far the true relation moved away from the model's
-    calibration_slope: float = 1.0  # true logit = slope * model logit (over-confidence < 1)
+    calibration_offset: float = 0.0  # true log-odds move by this; ranking stays intact
     latency_factor: float = 1.0
     label_delay_factor: float = 1.0
 
@@ -142,8 +142,7 @@ def generate_window(
         # The world changes while inputs do not: the two strongest effects reverse.
         true_beta[:2] = beta[:2] * (1 - 2 * effects.concept)
     true_logit = spec.intercept + x @ true_beta
-    if effects.calibration_slope != 1.0:
-        true_logit = effects.calibration_slope * true_logit
+    true_logit = true_logit + effects.calibration_offset
     labels = (rng.random(n) < _sigmoid(true_logit)).astype(np.int8)
     observed = x.copy()
     null_mask = rng.random((n, d)) < spec.null_rate
