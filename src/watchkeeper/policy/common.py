@@ -16,7 +16,8 @@ from watchkeeper.core.enums import Tier
 
 class Section(BaseModel):
     """Base of every policy model: unknown keys are errors (typos are caught), values are
-    immutable once loaded, and YAML spellings (aliases) and Python names both work."""
+    immutable once loaded, YAML spellings (aliases) and Python names both work, and NaN or
+    infinity are refused."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -24,7 +25,7 @@ class Section(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
-        use_attribute_docstrings=False,
+        allow_inf_nan=False,  # `.nan` would silently pass every min/max comparison
     )
 
 

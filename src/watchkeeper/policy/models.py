@@ -241,7 +241,7 @@ class ModelPolicy(Section):
     task: Task = Field(description="What the model predicts; decides the valid KPIs and outputs.")
     criticality: Criticality = Field(
         Criticality.MEDIUM,
-        description="Weighs the score; high needs human sign-off to redeploy (mitigation.sign_off).",
+        description="Weighs the score; high needs a sign-off to redeploy (mitigation.sign_off).",
     )
     regulatory: bool = Field(False, description="Subject to regulation: stricter escalation.")
     customer_impact: Literal["none", "low", "medium", "high"] = Field(
