@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from watchkeeper.audit.chain import AuditEntry, entry_hash, normalise_details
@@ -19,6 +19,15 @@ from watchkeeper.store.tables.foundation import AuditHead, AuditLog
 _LOG = AuditLog.__table__
 _HEAD = AuditHead.__table__
 _MAX_LEN = {"actor": 200, "subject": 500}
+
+# Built once: constructing statements per call cost more than executing them.
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_INSERT_ENTRY = insert(_LOG)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
 
 
 def _check_text(field: str, value: object) -> str:
@@ -75,47 +84,28 @@ def append(
     clean = normalise_details(details)
     when = ensure_utc(at) if at is not None else datetime.now(UTC)
 
-    head = session.execute(
-        select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
-    ).one_or_none()
+    # Core on the session's connection: the same transaction, without the ORM's per-statement
+    # bookkeeping (append is on the hot path of ingest and scoring).
+    conn = session.connection()
+    head = conn.execute(_LOCK_HEAD).one_or_none()
     if head is None:
         raise RuntimeError(
             "audit_head row is missing: the database was not migrated or "
             "was tampered with (see `watchkeeper audit verify`)"
         )
-    seq = head.seq + 1
-    digest = entry_hash(
-        seq=seq,
-        at=when,
-        actor=actor,
-        action=action.value,
-        subject=subject,
-        details=clean,
-        prev_hash=head.hash,
-    )
-    session.execute(
-        insert(_LOG).values(
-            seq=seq,
-            at=when,
-            actor=actor,
-            action=action.value,
-            subject=subject,
-            details=clean,
-            prev_hash=head.hash,
-            hash=digest,
-        )
-    )
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=digest))
-    return AuditEntry(
-        seq=seq,
-        at=when,
-        actor=actor,
-        action=action.value,
-        subject=subject,
-        details=clean,
-        prev_hash=head.hash,
-        hash=digest,
-    )
+    row = {
+        "seq": head.seq + 1,
+        "at": when,
+        "actor": actor,
+        "action": action.value,
+        "subject": subject,
+        "details": clean,
+        "prev_hash": head.hash,
+    }
+    row["hash"] = entry_hash(**row)
+    conn.execute(_INSERT_ENTRY, row)
+    conn.execute(_MOVE_HEAD, {"new_seq": row["seq"], "new_hash": row["hash"]})
+    return AuditEntry(**row)
 
 
 def _entry(row: Any) -> AuditEntry:
