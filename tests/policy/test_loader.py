@@ -314,6 +314,19 @@ def test_python_construction_checks_references_too() -> None:
     assert "unknown channel 'nowhere'" in error["msg"]
 
 
+def test_oversized_policy_is_refused_before_parsing(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("watchkeeper.policy.loader.MAX_POLICY_BYTES", 1000)
+    path = tmp_path / "big.yaml"
+    path.write_text(MINIMAL + "#" * 1000 + "\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert caught.value.problems == [f"(file): {path.stat().st_size:,} bytes; a policy may have "
+                                     "at most 1,000"]
+    with pytest.raises(PolicyError, match="characters; a policy may have at most 1,000"):
+        parse_policy(MINIMAL * 2)
+
+
 def test_missing_file_and_non_utf8_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as caught:
         load_policy(tmp_path / "absent.yaml")

@@ -53,6 +53,8 @@ _RESOLVER = _Base("")
 # An alias can make a small file expand into billions of values ("billion laughs"); anything
 # beyond this many nodes after expansion is refused before it reaches the validator.
 MAX_EXPANDED_NODES = 5_000_000
+# A fleet of 10,000 models is about 2 MB of YAML; far beyond that is a mistake or an attack.
+MAX_POLICY_BYTES = 64 * 1024 * 1024
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -60,6 +62,10 @@ def load_policy(path: str | Path) -> Policy:
     path = Path(path)
     source = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_POLICY_BYTES:
+            raise PolicyError([f"(file): {size:,} bytes; a policy may have at most "
+                               f"{MAX_POLICY_BYTES:,}"], source)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise PolicyError(["(file): no such file; create one with `watchkeeper init`"],
@@ -77,6 +83,9 @@ def load_policy(path: str | Path) -> Policy:
 def parse_policy(text: str, source: str = "<string>", *, base_dir: Path | None = None
                  ) -> Policy:
     """Validate policy text. Raises PolicyError listing every problem found."""
+    if len(text) > MAX_POLICY_BYTES:
+        raise PolicyError([f"(file): {len(text):,} characters; a policy may have at most "
+                           f"{MAX_POLICY_BYTES:,}"], source)
     with _no_cyclic_gc():
         return _parse(text, source, base_dir)
 

@@ -89,6 +89,7 @@ class Policy(Section):
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<policy>")
     _lines: dict[str, int] = PrivateAttr(default_factory=dict)
+    _by_name: dict[str, ModelPolicy] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> Policy:
@@ -115,9 +116,11 @@ class Policy(Section):
         return f"{path} (line {line})" if line else path
 
     def model(self, name: str) -> ModelPolicy:
-        for m in self.models:
-            if m.name == name:
-                return m
+        if self._by_name is None:  # a fleet may hold thousands; look up in O(1)
+            self._by_name = {m.name: m for m in self.models}
+        found = self._by_name.get(name)
+        if found is not None:
+            return found
         raise NotFoundError(f"unknown model {name!r}; expected one of "
                             f"{one_of(sorted(m.name for m in self.models))}")
 
