@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -142,3 +143,17 @@ def test_validate_notes_unset_secret_variables_without_failing(
     assert "channels.pager.routing_key_env: $PD_ROUTING_KEY is not set" in result.output
     assert "OPS_SLACK_URL" not in result.output
     assert "https://example.invalid/hook" not in result.output
+
+
+def test_validate_reads_a_json_lines_reference(tmp_path: Path) -> None:
+    init(tmp_path)
+    path = tmp_path / "watchkeeper.yaml"
+    path.write_text(path.read_text().replace("data/credit_reference.parquet", "ref.jsonl"))
+    rows = pq.read_table(tmp_path / "data" / "credit_reference.parquet").to_pylist()[:20]
+    (tmp_path / "ref.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert runner.invoke(app, ["validate", str(path)]).exit_code == 0
+    rows[0].pop("employment")
+    (tmp_path / "ref.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "missing columns employment (features of the schema)" in result.output

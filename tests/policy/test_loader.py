@@ -336,3 +336,39 @@ def test_missing_file_and_non_utf8_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as caught:
         load_policy(bad)
     assert caught.value.problems == ["(file): not UTF-8 text (line 3)"]
+
+
+def test_routes_audiences_absences_and_overrides_parse() -> None:
+    text = MINIMAL.replace(
+        "routes: {T1: [ops]}",
+        "routes: {T1: [ops, {channel: regulator_mail, audience: regulator}]}",
+    ).replace(
+        "channels: {ops: {type: console}}",
+        "channels: {ops: {type: console}, regulator_mail: {type: email, host: smtp.example.com, "
+        "sender: wk@example.com, audience: regulator, to: [desk@regulator.example]}}",
+    ).replace(
+        "bob: {email: bob@example.com}",
+        "bob: {email: bob@example.com, away: [{from: 2026-03-01T00:00:00+01:00, "
+        "until: 2026-03-08T00:00:00+01:00}]}",
+    ).replace(
+        "oncall: {ops: {members: [alice, bob]}}",
+        "oncall: {ops: {members: [alice, bob], handoff: \"08:30\", timezone: Europe/Berlin, "
+        "overrides: [{person: bob, from: 2026-04-01T08:30:00+02:00, "
+        "until: 2026-04-02T08:30:00+02:00}]}}",
+    )
+    policy = parse_policy(text)
+    [ops, reg] = policy.routes[Tier.T1]
+    assert (ops.channel, ops.audience) == ("ops", None)
+    assert (reg.channel, reg.audience) == ("regulator_mail", "regulator")
+    assert policy.channels["regulator_mail"].audience == "regulator"
+    away = policy.people["bob"].away[0]
+    assert away.start.utcoffset() == timedelta(hours=1)
+    assert away.until - away.start == timedelta(days=7)
+    rotation = policy.oncall["ops"]
+    assert rotation.handoff.isoformat() == "08:30:00"
+    assert rotation.overrides[0].person == "bob"
+    dumped = policy.model_dump(mode="json")
+    assert dumped["oncall"]["ops"]["handoff"] == "08:30"
+    assert dumped["people"]["bob"]["away"][0]["from"] == "2026-03-01T00:00:00+01:00"
+    assert dumped["escalation"] == {"T1": {"ack_within": "4h", "then": None,
+                                           "remind_every": None, "deputy_after": None}}
