@@ -1,8 +1,9 @@
 """Email over SMTP (smtplib): STARTTLS and login, multipart text + HTML.
 
 Settings: `host`, `port` (587), `starttls` (true), `ssl` (false: implicit TLS, port 465),
-`ca_file` (trust a private CA), `username`, `password_env`, `from`, `to` (addresses), and
-`to_raci` (RACI roles whose people's addresses are added, e.g. [responsible, accountable]).
+`ca_file` (trust a private CA), `username_env` (or a plain `username`), `password_env`,
+`sender` (or `from`), `to` (fixed addresses). The routed people's addresses are added; with
+`to_raci` (e.g. [responsible, accountable]) only those RACI roles' people are.
 """
 
 from __future__ import annotations
@@ -40,14 +41,15 @@ def build_email(n: Notification, sender: str, recipients: list[str]) -> EmailMes
 
 class EmailNotifier(Notifier):
     type = "email"
-    secret_settings = ("password_env",)
+    secret_settings = ("password_env", "username_env")
 
     def _recipients(self, n: Notification) -> list[str]:
         s = self.channel.settings
         to = s.get("to") or []
         out = [to] if isinstance(to, str) else [str(a) for a in to]
         roles = set(s.get("to_raci") or ())
-        out += [str(r["email"]) for r in n.recipients if r.get("raci") in roles and r.get("email")]
+        out += [str(r["email"]) for r in n.recipients
+                if r.get("email") and (not roles or r.get("raci") in roles)]
         return list(dict.fromkeys(out))
 
     def _tls(self) -> ssl.SSLContext:
@@ -56,13 +58,15 @@ class EmailNotifier(Notifier):
 
     def _send(self, notification: Notification) -> Delivered:
         s = self.channel.settings
-        host, sender = s.get("host"), s.get("from")
+        host, sender = s.get("host"), s.get("sender") or s.get("from")
         if not host or not sender:
-            raise ConfigError(f"channel {self.channel.name!r}: needs 'host' and 'from'")
+            raise ConfigError(f"channel {self.channel.name!r}: needs 'host' and 'sender'")
         recipients = self._recipients(notification)
         if not recipients:
             raise ConfigError(f"channel {self.channel.name!r}: no recipients ('to' or 'to_raci')")
-        password = self.secrets.get("password_env", required=bool(s.get("username")))
+        username = (self.secrets.get("username_env") if s.get("username_env")
+                    else s.get("username"))
+        password = self.secrets.get("password_env", required=bool(username))
         use_ssl = bool(s.get("ssl", False))
         port = int(s.get("port", 465 if use_ssl else 587))
         msg = build_email(notification, str(sender), recipients)
@@ -77,8 +81,8 @@ class EmailNotifier(Notifier):
                 if not use_ssl and s.get("starttls", True):
                     smtp.starttls(context=self._tls())
                     smtp.ehlo()
-                if s.get("username"):
-                    smtp.login(str(s["username"]), str(password))
+                if username:
+                    smtp.login(str(username), str(password))
                 refused = smtp.send_message(msg)
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(f"email: authentication failed ({exc.smtp_code})",

@@ -1,6 +1,6 @@
 """PagerDuty Events API v2: trigger, acknowledge and resolve one alert per incident.
 
-Settings: `routing_key_env` (the integration key, secret); `url` (default the public
+Settings: `routing_key_env` (the integration key, secret); `api_url` (default the public
 endpoint; tests point it at a loopback receiver). The `dedup_key` is the incident's, so
 repeats of a trigger (retries, reminders, escalations) update one alert and acknowledge /
 resolve find it; the per-notification idempotency key travels as a header as well.
@@ -49,6 +49,7 @@ class PagerDutyNotifier(Notifier):
 
     def _send(self, notification: Notification) -> Delivered:
         key = str(self.secrets.get("routing_key_env"))
-        url = str(self.channel.settings.get("url", DEFAULT_URL))
+        settings = self.channel.settings
+        url = str(settings.get("api_url") or settings.get("url") or DEFAULT_URL)
         return self.post_json(url, pagerduty_event(notification, key),
                               idempotency_headers(notification))
