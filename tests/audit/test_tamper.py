@@ -195,3 +195,22 @@ def test_appends_after_a_tampering_do_not_heal_it(store: Store, chain: list) -> 
     with store.session() as s:
         audit.append(s, actor="a", action=AuditAction.GATE, subject="credit")
     assert _verify(store).first_bad_seq == 2
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_log SET details = 'not json {' WHERE seq = 3",
+        "UPDATE audit_log SET at = 'yesterday' WHERE seq = 3",
+    ],
+)
+def test_garbled_row_on_sqlite_is_named_not_a_crash(tmp_path, sql: str) -> None:  # type: ignore[no-untyped-def]
+    # SQLite stores whatever it is given; PostgreSQL's column types refuse these writes.
+    with Store.open(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        with store.session() as s:
+            for i in range(5):
+                audit.append(s, actor="a", action=AuditAction.GATE, subject="m", details={"i": i})
+        _sql(store, (sql, {}))
+        result = _verify(store)
+    assert (result.first_bad_seq, result.reason.split(":")[0]) == (3, "altered")
+    assert "cannot be read" in result.reason

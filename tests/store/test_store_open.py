@@ -100,3 +100,17 @@ def test_read_only_session_does_not_block_a_writer(tmp_path: Path) -> None:
         r.execute(text("SELECT count(*) FROM models")).scalar()
         with b.session() as w:  # would wait 30 s if the reader held the write lock
             w.add(Model(name="m", created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+
+
+def test_a_database_from_a_newer_release_is_refused_with_advice(db_url: str) -> None:
+    from watchkeeper.core.errors import ConflictError
+
+    with Store.open(db_url) as store, store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE alembic_version SET version_num = '0999_future' "
+                "WHERE version_num = (SELECT min(version_num) FROM alembic_version)"
+            )
+        )
+    with pytest.raises(ConflictError, match=r"0999_future.*newer release"):
+        Store.open(db_url)

@@ -9,13 +9,16 @@ head hash elsewhere to anchor it.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from watchkeeper.audit.chain import GENESIS_HASH, AuditEntry, entry_hash
-from watchkeeper.audit.trail import iter_entries
+from watchkeeper.core.clock import ensure_utc
 from watchkeeper.store.tables.foundation import AuditHead, AuditLog
 
 _LOG = AuditLog.__table__
@@ -34,6 +37,53 @@ class VerifyResult:
         if self.ok:
             return f"{self.checked} entries, chain intact"
         return f"entry {self.first_bad_seq}: {self.reason} ({self.checked} entries intact before)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    seq: int
+    error: str
+
+
+def _read_chain(session: Session, upto: int) -> Iterator[AuditEntry | _Unreadable]:
+    """Entries with seq <= upto in order, streamed. On SQLite, where a column holds whatever
+    was written to it, `at` and `details` are read raw and parsed here, so a garbled row is
+    reported by its seq instead of failing the whole read."""
+    raw = session.get_bind().dialect.name == "sqlite"
+    at = type_coerce(_LOG.c.at, String) if raw else _LOG.c.at
+    details = type_coerce(_LOG.c.details, String) if raw else _LOG.c.details
+    stmt = (
+        select(
+            _LOG.c.seq,
+            at.label("at"),
+            _LOG.c.actor,
+            _LOG.c.action,
+            _LOG.c.subject,
+            details.label("details"),
+            _LOG.c.prev_hash,
+            _LOG.c.hash,
+        )
+        .where(_LOG.c.seq <= upto)
+        .order_by(_LOG.c.seq)
+        .execution_options(yield_per=1000)
+    )
+    for row in session.execute(stmt):
+        try:
+            when = ensure_utc(datetime.fromisoformat(row.at)) if raw else row.at
+            content = json.loads(row.details) if raw else row.details
+        except (TypeError, ValueError) as exc:
+            yield _Unreadable(row.seq, f"{type(exc).__name__}: {exc}")
+            continue
+        yield AuditEntry(
+            seq=row.seq,
+            at=when,
+            actor=row.actor,
+            action=row.action,
+            subject=row.subject,
+            details=content,
+            prev_hash=row.prev_hash,
+            hash=row.hash,
+        )
 
 
 def _rehash(entry: AuditEntry, seq: int) -> str:
@@ -85,9 +135,7 @@ def verify(session: Session) -> VerifyResult:
     checked = 0
     expected_seq = 1
     prev_hash = GENESIS_HASH
-    for entry in iter_entries(session, after_seq=-(2**62)):
-        if entry.seq > head.seq:
-            break
+    for entry in _read_chain(session, head.seq):
         if entry.seq < expected_seq:
             return VerifyResult(
                 False,
@@ -101,6 +149,13 @@ def verify(session: Session) -> VerifyResult:
                 checked,
                 expected_seq,
                 f"deleted: entry {expected_seq} is missing (the next entry is {entry.seq})",
+            )
+        if isinstance(entry, _Unreadable):
+            return VerifyResult(
+                False,
+                checked,
+                entry.seq,
+                f"altered: entry {entry.seq} cannot be read ({entry.error})",
             )
         content_ok = _rehash(entry, entry.seq) == entry.hash
         if entry.prev_hash != prev_hash:

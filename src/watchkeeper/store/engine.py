@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from watchkeeper.core.errors import InputError
+from watchkeeper.core.errors import ConflictError, InputError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -195,7 +195,16 @@ class Store:
             if self.dialect == "postgresql":
                 # Two processes opening a new database at once must not both create tables.
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
-            command.upgrade(alembic_config(conn), target)
+            cfg = alembic_config(conn)
+            known = {rev.revision for rev in ScriptDirectory.from_config(cfg).walk_revisions()}
+            unknown = set(MigrationContext.configure(conn).get_current_heads()) - known
+            if unknown:
+                raise ConflictError(
+                    f"the database {self!r} is at revision {', '.join(sorted(unknown))}, which "
+                    "this release of watchkeeper does not know: a newer release upgraded it. "
+                    "Upgrade watchkeeper (pip install -U watchkeeper) rather than the database."
+                )
+            command.upgrade(cfg, target)
 
     def current_revisions(self) -> set[str]:
         """The revisions this database is at (one per branch; empty for a new database)."""
