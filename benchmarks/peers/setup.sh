@@ -12,7 +12,8 @@ command -v "$python" >/dev/null || python=python3
 "$venv/bin/pip" install --quiet --upgrade pip
 # One install line per peer so a peer that cannot install here does not block the others.
 for spec in "frouros==0.9.0" "alibi-detect==0.13.0" "nannyml==0.13.1" "evidently==0.7.23"; do
-  if "$venv/bin/pip" install --quiet "$spec" pyarrow psutil; then
+  # pyarrow < 20 because the peers pin numpy < 2 and pyarrow 20+ needs numpy 2.
+  if "$venv/bin/pip" install --quiet "$spec" "pyarrow<20"; then
     echo "installed $spec"
   else
     echo "FAILED to install $spec (the benchmark will report it as not installed)" >&2

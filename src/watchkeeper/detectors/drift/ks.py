@@ -4,8 +4,12 @@ Raw form: the exact statistic at any size, without sorting the union of both sam
 samples arrive sorted (`NumericSample`); the CDF gap is evaluated on a grid of 4096 reference
 quantiles, which bounds the gap inside every grid cell; only the few cells whose bound beats the
 best grid value are evaluated point by point. The result equals `scipy.stats.ks_2samp`'s
-statistic; the p-value is scipy's (exact distribution for samples up to 10,000, else
-`kstwo.sf(D, round(n*m/(n+m)))`, the same rule `ks_2samp` uses).
+statistic. p-value: scipy's exact null distribution up to 10,000 values per side (as
+`ks_2samp` does); `kstwo.sf(D, round(n*m/(n+m)))` (scipy's asymptotic rule) up to an effective
+size n*m/(n+m) of 10,000; beyond that the limiting Kolmogorov distribution
+`scipy.special.kolmogorov(sqrt(n*m/(n+m)) * D)`, which overstates kstwo's p-value by less than
+1.6% at an effective size of 10,000 and 0.3% at 500,000 (conservative), while kstwo.sf can
+take a second per call in the far tail at those sizes.
 
 Sketch form: the gap at the grid edges. Versus the raw statistic it is off by at most
 eps_ref + eps_cur (the CDF values' rank errors) plus the largest bin mass of either side (the gap
@@ -21,13 +25,14 @@ from watchkeeper.detectors.drift.samples import NumericBins, NumericSample
 
 GRID = 4096  # cells; each holds ~n/4096 values, so refining a handful of cells costs little
 EXACT_P_MAX_N = 10_000  # scipy's own limit for the exact null distribution in ks_2samp
+LIMITING_FROM_EN = 10_000  # effective size from which the limiting distribution is used
 
 
 def ks_statistic(ref: np.ndarray, cur: np.ndarray) -> float:
     """Exact sup |F_ref - F_cur| for two sorted finite arrays."""
     n, m = ref.size, cur.size
     g = min(GRID, n)
-    grid = ref[(np.arange(1, g + 1) * n) // g - 1]
+    grid = np.unique(ref[(np.arange(1, g + 1) * n) // g - 1])  # ties repeat quantiles
     # Integer counts <= each grid point; D scaled by n*m stays an exact integer.
     fr = np.concatenate(([0], np.searchsorted(ref, grid, side="right")))
     fc = np.concatenate(([0], np.searchsorted(cur, grid, side="right")))
@@ -38,9 +43,17 @@ def ks_statistic(ref: np.ndarray, cur: np.ndarray) -> float:
     upper = np.maximum(fr[1:] * m - fc[:-1] * n, fc[1:] * n - fr[:-1] * m)
     cells = np.flatnonzero(upper > best)
     if cells.size:
-        points = np.concatenate(
+        # A cell whose smallest value is its grid point holds only that value: already exact.
+        # (Heavily tied data, e.g. counts, would otherwise send whole runs of ties to refining.)
+        inf = np.inf
+        smallest = np.minimum(
+            np.where(fr[cells] < fr[cells + 1], ref[np.minimum(fr[cells], n - 1)], inf),
+            np.where(fc[cells] < fc[cells + 1], cur[np.minimum(fc[cells], m - 1)], inf))
+        cells = cells[smallest < grid[cells]]
+    if cells.size:
+        points = np.unique(np.concatenate(
             [ref[fr[k]:fr[k + 1]] for k in cells] + [cur[fc[k]:fc[k + 1]] for k in cells]
-        )
+        ))
         cell_gap = (np.searchsorted(ref, points, side="right") * m
                     - np.searchsorted(cur, points, side="right") * n)
         best = max(best, int(np.abs(cell_gap).max()))
@@ -49,11 +62,15 @@ def ks_statistic(ref: np.ndarray, cur: np.ndarray) -> float:
 
 def ks_p_value(statistic: float, n: int, m: int, ref: np.ndarray | None = None,
                cur: np.ndarray | None = None) -> float:
-    from scipy import stats  # lazy: scipy.stats costs ~0.4 s to import
+    en = n * m / (n + m)
+    if en > LIMITING_FROM_EN:
+        from scipy.special import kolmogorov
+
+        return float(np.clip(kolmogorov(np.sqrt(en) * statistic), 0.0, 1.0))
+    from scipy import stats  # lazy: scipy.stats costs about a second to import
 
     if ref is not None and cur is not None and max(n, m) <= EXACT_P_MAX_N:
         return float(stats.ks_2samp(ref, cur, method="exact").pvalue)
-    en = n * m / (n + m)
     return float(np.clip(stats.kstwo.sf(statistic, np.round(en)), 0.0, 1.0))
 
 

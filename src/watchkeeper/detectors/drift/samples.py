@@ -43,22 +43,22 @@ class NumericSample:
         array = np.asarray(values, dtype=np.float64)
         if array.ndim != 1:
             raise InputError(f"expected a 1-d array, got shape {array.shape}", field=field)
-        missing = np.isnan(array)
-        if missing.any():
-            array = array[~missing]
-            owned = True
         owned = owned and array.flags.writeable  # a zero-copy Arrow buffer is read-only
-        if array.size == 0:
-            raise InputError(
-                "no non-missing values to compare", field=field, expected="at least one value"
-            )
-        if np.isinf(array[0]) or np.isinf(array[-1]) or not np.isfinite(array).all():
-            raise InputError("infinite values cannot be compared", field=field,
-                             expected="finite numbers (or NaN for missing)")
         if owned:
             array.sort()
         else:
             array = np.sort(array)
+        # Sorting puts NaN last, so missing values and infinities are found in O(log n)
+        # instead of two more passes over a column of millions.
+        present = int(np.searchsorted(array, np.nan))
+        array = array[:present]
+        if present == 0:
+            raise InputError(
+                "no non-missing values to compare", field=field, expected="at least one value"
+            )
+        if np.isinf(array[0]) or np.isinf(array[-1]):
+            raise InputError("infinite values cannot be compared", field=field,
+                             expected="finite numbers (or NaN for missing)")
         mean = float(array.mean())
         sd = float(array.std())
         return cls(values=array, mean=mean, sd=sd)
@@ -117,9 +117,11 @@ class NumericBins:
         k = np.arange(1, n_bins)
         interior = r[np.ceil(k * r.size / n_bins).astype(np.int64) - 1] if n_bins > 1 else r[:0]
         lo, hi = min(r[0], c[0]), max(r[-1], c[-1])
-        edges = np.unique(np.concatenate(([lo], interior, [hi])))
-        if edges.size == 1:  # every value of both samples is the same number
-            edges = np.array([lo, hi])
+        # Right edges are the distinct reference quantiles and the overall maximum; e0 is the
+        # overall minimum. Where e0 equals the first right edge, bin 0 = [e0, e0] holds exactly
+        # the values equal to the minimum, so a constant reference still separates from a
+        # current sample above it.
+        edges = np.concatenate(([lo], np.unique(np.concatenate((interior, [hi])))))
         inner = edges[1:-1]
         ref_cum = np.concatenate((np.searchsorted(r, inner, side="right"), [r.size]))
         cur_cum = np.concatenate((np.searchsorted(c, inner, side="right"), [c.size]))
@@ -150,7 +152,10 @@ class NumericBins:
 
         `edges` runs from the smaller minimum to the larger maximum of the two samples;
         `ref_cdf[i]` is the fraction of reference values <= edges[i + 1] (so both CDF arrays
-        have len(edges) - 2 entries); a KLL sketch's `get_cdf(edges[1:-1])[:-1]` is exactly that.
+        have len(edges) - 2 entries); a KLL sketch's `get_cdf(edges[1:-1], inclusive=True)[:-1]`
+        is exactly that, and its rank error is `kll_doubles_sketch.get_normalized_rank_error(k,
+        True)` (about 0.0165 for k=200: the bound datasketches documents for get_cdf, at 99%
+        confidence).
         """
         e = np.asarray(edges, dtype=np.float64)
         rc = np.clip(np.asarray(ref_cdf, dtype=np.float64), 0.0, 1.0)
