@@ -200,9 +200,10 @@ class Store:
             unknown = set(MigrationContext.configure(conn).get_current_heads()) - known
             if unknown:
                 raise ConflictError(
-                    f"the database {self!r} is at revision {', '.join(sorted(unknown))}, which "
-                    "this release of watchkeeper does not know: a newer release upgraded it. "
-                    "Upgrade watchkeeper (pip install -U watchkeeper) rather than the database."
+                    f"the database {self.safe_url} is at revision "
+                    f"{', '.join(sorted(unknown))}, which this release of watchkeeper does not "
+                    "know: a newer release upgraded it. Upgrade watchkeeper "
+                    "(pip install -U watchkeeper) rather than the database."
                 )
             command.upgrade(cfg, target)
 
@@ -224,5 +225,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password masked, for messages and logs."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
     def __repr__(self) -> str:
-        return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"
+        return f"Store({self.safe_url!r})"
