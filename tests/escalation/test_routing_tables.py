@@ -93,3 +93,29 @@ def test_starter_policy_routes_through_the_real_loader() -> None:
     assert result.people("responsible"), result
     assert result.people("accountable") == tuple(policy.roles["exec_sponsor"])
     assert {c.channel for c in result.channels} >= {r.channel for r in policy.routes[Tier.T3]}
+
+
+def test_empty_policy_routes_nowhere() -> None:
+    config = EscalationConfig.from_mapping({})
+    result = route(config, Tier.T3, datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+    assert result.assignments == () and result.channels == ()
+
+
+@pytest.mark.parametrize("section", ["people", "roles", "raci", "oncall", "escalation",
+                                     "channels", "routes"])
+def test_a_section_of_the_wrong_shape_is_named(section: str) -> None:
+    from watchkeeper.core.errors import PolicyError
+
+    with pytest.raises(PolicyError) as info:
+        EscalationConfig.from_mapping({section: 42})
+    assert any(p.startswith(section) for p in info.value.problems), info.value.problems
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    from watchkeeper.core.errors import PolicyError
+
+    with pytest.raises(PolicyError) as info:
+        EscalationConfig.from_mapping({"escalation": {"T1": {"ack_within": "x"},
+                                                      "T2": {"remind_every": "-1h"}},
+                                       "routes": {"T1": ["a", "b"]}})
+    assert len(info.value.problems) == 4

@@ -196,3 +196,25 @@ def test_incident_rows_from_the_incidents_stage_are_accepted_and_annotated(
         clock.advance(timedelta(minutes=5))
         svc.tick(s, [row])
         assert f"{row.id}:ack:pager" in {r.idempotency_key for r in s.scalars(select(OutboxRow))}
+
+
+def test_silent_tier_pages_the_on_call_deputies_on_their_own_channels(store: Store) -> None:
+    config = policy("http://127.0.0.1:9")
+    config["people"]["erin"] = {"email": "erin@example.com", "channels": ["erin_dm"]}
+    config["channels"]["erin_dm"] = {"type": "slack", "url_env": "ERIN_URL"}
+    config["oncall"]["mlops"]["deputies"] = ["erin"]
+    config["escalation"]["T2"]["deputy_after"] = "15m"
+    clock = ManualClock(START)
+    svc = EscalationService(config, clock)
+    inc = sample_incident(tier=Tier.T2, opened_at=START)
+    with store.session() as s:
+        svc.tick(s, [inc])
+    assert not any(":deputy:" in r.idempotency_key for r in rows(store))
+    clock.advance(timedelta(minutes=16))
+    with store.session() as s:
+        svc.tick(s, [inc])
+    deputy = [r for r in rows(store) if ":deputy:" in r.idempotency_key]
+    assert {r.channel for r in deputy} == {"ops", "pager", "erin_dm"}
+    recipients = deputy[0].payload["recipients"]
+    assert [r["person"] for r in recipients] == ["erin"]
+    assert deputy[0].payload["message"]["subject"].startswith("[T2] Deputy page")

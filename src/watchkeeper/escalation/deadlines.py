@@ -24,11 +24,12 @@ class Level:
     ack_deadline: datetime | None  # None: no deadline at this tier
     escalates_to: Tier | None  # where it goes if the deadline passes unacknowledged
     reminders: tuple[datetime, ...]  # reminder instants up to now (and the next one, if any)
+    deputy_at: datetime | None = None  # when the on-call deputies are paged if still silent
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    kind: str  # trigger | escalate | remind
+    kind: str  # trigger | escalate | remind | deputy
     tier: Tier
     at: datetime
     number: int = 0  # reminder number within the level
@@ -73,6 +74,8 @@ class Timeline:
         for i, lvl in enumerate(self.levels):
             events.append(Event("trigger" if i == 0 else "escalate", lvl.tier, lvl.since))
         lvl = self.current
+        if lvl.deputy_at is not None and lvl.deputy_at <= self.now:
+            events.append(Event("deputy", lvl.tier, lvl.deputy_at))
         due = [(n, r) for n, r in enumerate(lvl.reminders, 1) if r <= self.now]
         if due:
             n, at = due[-1]
@@ -92,6 +95,7 @@ class Timeline:
             "stopped_by": self.stopped_by,
             "levels": [
                 {"tier": str(lv.tier), "since": iso(lv.since), "ack_deadline": iso(lv.ack_deadline),
+                 "deputy_at": iso(lv.deputy_at),
                  "escalates_to": str(lv.escalates_to) if lv.escalates_to else None,
                  "reminders": [iso(r) for r in lv.reminders]}
                 for lv in self.levels
@@ -120,8 +124,11 @@ def timeline(
         deadline = start + step.ack_within if step and step.ack_within else None
         nxt = step.then if step and deadline else None
         end = deadline if deadline and nxt else None
+        deputy = start + step.deputy_after if step and step.deputy_after else None
+        if deputy is not None and deadline is not None and deputy >= deadline:
+            deputy = None  # the tier escalates first; paging deputies then is moot
         levels.append(Level(current, start, deadline, nxt,
-                            _reminders(step, start, end, horizon)))
+                            _reminders(step, start, end, horizon), deputy))
         if nxt is None or deadline is None or deadline > horizon or (
                 stopped_at is not None and stopped_at <= deadline):
             break

@@ -130,3 +130,32 @@ def _member(config: EscalationConfig, name: str, at: datetime,
 def _away(config: EscalationConfig, pid: str, at: datetime) -> bool:
     person = config.people.get(pid)
     return person is not None and person.is_away(at)
+
+
+def deputy_route(config: EscalationConfig, tier: Tier, at: datetime,
+                 model: str | None = None) -> Route:
+    """The deputies of the rotations behind the tier's responsible roles, and the channels that
+    reach them: the tier's on-call channels plus the deputies' own."""
+    base = route(config, tier, at, model)
+    rotations: list[str] = []
+    raci = _nearest(config.raci, tier) or {}
+    for name in raci.get("responsible", ()):
+        members = config.model_roles.get(model or "", {}).get(name, config.roles.get(name, ()))
+        for m in (name, *members):
+            r = m.removeprefix(ONCALL_PREFIX)
+            if r in config.oncall and r not in rotations:
+                rotations.append(r)
+    assignments = []
+    for r in rotations:
+        for d in config.oncall[r].deputies:
+            if not _away(config, d, at):
+                assignments.append(Assignment(d, "responsible", r, f"deputy of {r}"))
+    channels = [c for c in base.channels if c.audience == "oncall"]
+    names = {c.channel for c in channels}
+    for a in assignments:
+        person = config.people.get(a.person)
+        for ch in person.channels if person else ():
+            if ch not in names and ch in config.channels:
+                names.add(ch)
+                channels.append(RouteTarget(ch, config.channels[ch].audience))
+    return Route(tier, tuple(assignments), tuple(channels))

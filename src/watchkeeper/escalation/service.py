@@ -29,7 +29,7 @@ from watchkeeper.escalation.incident import IncidentView
 from watchkeeper.escalation.messages import Message, render_message
 from watchkeeper.escalation.notification import Notification
 from watchkeeper.escalation.outbox import enqueue
-from watchkeeper.escalation.routing import Route, route
+from watchkeeper.escalation.routing import Route, deputy_route, route
 from watchkeeper.store.tables.escalation import EscalationState, MessageRow, OutboxRow
 
 ACTOR = "escalation"
@@ -51,7 +51,7 @@ class TickResult:
 @dataclass(frozen=True, slots=True)
 class _Planned:
     incident: IncidentView
-    event: str  # trigger | escalate | remind | acknowledge | resolve
+    event: str  # trigger | escalate | remind | deputy | acknowledge | resolve
     event_key: str  # stable part of the idempotency key, e.g. "T2:escalate"
     tier: Tier
     at: datetime
@@ -86,8 +86,11 @@ class EscalationService:
         events: list[Event] = tl.due_events()
         for ev in events:
             # People on call when the event fired, not when the tick happens to run.
-            out.append(_Planned(inc, ev.kind, ev.key, ev.tier, ev.at,
-                                route(self.config, ev.tier, ev.at, inc.model), timings))
+            where = (deputy_route if ev.kind == "deputy" else route)(self.config, ev.tier, ev.at,
+                                                                   inc.model)
+            if ev.kind == "deputy" and not where.assignments:
+                continue  # no deputy available: the deadline will escalate instead
+            out.append(_Planned(inc, ev.kind, ev.key, ev.tier, ev.at, where, timings))
         reached = {lv.tier for lv in tl.levels}
         last = tl.current.tier
         if inc.acknowledged_at and inc.acknowledged_at <= now:
@@ -331,6 +334,7 @@ def _record_on_incident(session: Session, original: Any, now: datetime, p: _Plan
 
     if isinstance(original, Incident):
         word = {"escalate": "escalated", "remind": "reminded", "trigger": "notified",
+                "deputy": "deputies paged",
                 "acknowledge": "acknowledgement sent", "resolve": "resolution sent"}[p.event]
         incidents.record(session, original, at=now, actor=ACTOR, type="notification",
                          text=f"{word} at {p.tier}: " + ", ".join(

@@ -21,7 +21,7 @@ from watchkeeper.escalation.redact import pii_values, redact
 
 TEMPLATES = Path(__file__).with_name("templates")
 EVENT_WORDS = {"trigger": "New incident", "escalate": "Escalated", "remind": "Reminder",
-               "acknowledge": "Acknowledged", "resolve": "Resolved"}
+               "deputy": "Deputy page", "acknowledge": "Acknowledged", "resolve": "Resolved"}
 
 _text_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False,
                                undefined=jinja2.StrictUndefined, trim_blocks=True,
