@@ -104,3 +104,18 @@ def severity_over_budget(
     if budget < 0:  # keep "worse" meaning worse for negative budgets (rare, e.g. a log score)
         excess = -excess
     return severity(excess, 0.1, steepness=steepness)
+
+
+# A drift effect (the drift routine's Wasserstein effect size: a shift in reference sds, or the
+# share of category mass that moved) of 0.1 is "clearly there but modest"; severity 0.5 sits
+# there rather than at the routine's min_effect (0.02), which only marks where a significant
+# change stops being negligible — at 0.02 drift severity is 0.04.
+DRIFT_HALF_EFFECT = 0.1
+
+
+def drift_severity(
+    effect: float, p_value: float | None, *, min_effect: float = 0.0, alpha: float = DEFAULT_ALPHA
+) -> float:
+    """Severity of one feature's drift: ``severity(effect, max(min_effect, 0.1), p_value)``,
+    with ``p_value`` the multiple-testing adjusted one (None for distance methods)."""
+    return severity(effect, max(min_effect, DRIFT_HALF_EFFECT), p_value, alpha=alpha)

@@ -98,3 +98,20 @@ def test_unfitted_or_unlabelled_reference_is_refused():
         CBPE().fit(np.full(200, 0.3), np.zeros(200))
     with pytest.raises(InputError, match="unknown metric"):
         CBPE().check([0.5], metric="mcc")
+
+
+def test_a_quantile_summary_of_the_scores_gives_the_same_estimate_and_error(fitted):
+    rng, model, cbpe = fitted
+    x, _ = _world(rng, 20_000, 0.0, 0.7)
+    scores = model.predict_proba(x)[:, 1]
+    full = cbpe.estimate(scores)
+    m = 2000
+    summary = np.quantile(scores, (np.arange(m) + 0.5) / m)
+    approx = cbpe.estimate(summary, n_rows=scores.size)
+    for metric in ("accuracy", "f1", "roc_auc"):
+        assert approx[metric].value == pytest.approx(full[metric].value, abs=0.005)
+        assert approx[metric].standard_error == pytest.approx(
+            full[metric].standard_error, rel=0.3
+        )
+    with pytest.raises(InputError, match="n_rows"):
+        cbpe.estimate(summary, n_rows=0)

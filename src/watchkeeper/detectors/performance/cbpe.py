@@ -101,15 +101,21 @@ class CBPE:
                              expected="fit(reference_scores, reference_labels) first")
         return np.asarray(self._calibrator.predict(probabilities(scores, "scores")), dtype=float)
 
-    def estimate(self, scores: ArrayLike) -> dict[str, Estimate]:
-        """Estimated metrics (with sampling error) of a window from its scores alone."""
+    def estimate(self, scores: ArrayLike, *, n_rows: int | None = None) -> dict[str, Estimate]:
+        """Estimated metrics (with sampling error) of a window from its scores alone.
+
+        ``n_rows``: the window's size when ``scores`` is a representative sample of it (e.g.
+        its score quantiles from a profile); the sampling error is that of ``n_rows`` rows.
+        """
         raw = probabilities(scores, "scores")
         if raw.size == 0:
             raise InputError("no rows", field="scores", expected="at least one prediction")
+        if n_rows is not None and n_rows < 1:
+            raise InputError(f"got {n_rows}", field="n_rows", expected="a positive row count")
         q = self.calibrated(raw)
         pred = raw >= self.threshold
         values = _expected_metrics(q, pred, raw)
-        spread = self._sampling_error(q, pred, raw)
+        spread = self._sampling_error(q, pred, raw, n_rows or raw.size)
         out = {}
         for m in METRICS:
             v, se = values[m], spread.get(m)
@@ -119,7 +125,7 @@ class CBPE:
 
     def check(
         self, scores: ArrayLike, *, metric: str = "roc_auc", min_drop: float = 0.03,
-        alpha: float = 0.05, segment: str | None = None,
+        alpha: float = 0.05, segment: str | None = None, n_rows: int | None = None,
     ) -> PerformanceResult:
         """Flag an estimated drop of ``metric`` against the reference estimate."""
         if metric not in METRICS:
@@ -129,7 +135,7 @@ class CBPE:
         if ref is None or ref.value is None:
             raise InputError("CBPE is not fitted", field="reference",
                              expected="fit(reference_scores, reference_labels) first")
-        cur = self.estimate(scores)[metric]
+        cur = self.estimate(scores, n_rows=n_rows)[metric]
         if cur.value is None:
             raise InputError(f"{metric} is undefined for this window", field="scores",
                              expected="predictions of both classes")
@@ -140,11 +146,10 @@ class CBPE:
         )
 
     def _sampling_error(
-        self, q: np.ndarray, pred: np.ndarray, raw: np.ndarray
+        self, q: np.ndarray, pred: np.ndarray, raw: np.ndarray, n: int
     ) -> dict[str, float]:
         rng = np.random.default_rng(self.seed)
-        n = q.size
-        if n > self.max_rows:
+        if q.size > self.max_rows:
             idx = rng.choice(n, self.max_rows, replace=False)
             q, pred, raw = q[idx], pred[idx], raw[idx]
         m = q.size

@@ -1,0 +1,300 @@
+"""The signals service: gathers one closed window's inputs, runs `compute_signals`, and stores
+the result in the `signals` table (the only module of this stage that touches the store).
+
+Re-running a window replaces its rows in one transaction, so a window that grew after a late
+batch ends with one consistent set of signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import delete, func, select
+
+from watchkeeper.core.clock import SYSTEM_CLOCK, Clock, ensure_utc
+from watchkeeper.core.enums import SignalKind, Task
+from watchkeeper.core.errors import InputError
+from watchkeeper.core.records import Signal, WindowKey
+from watchkeeper.detectors.performance import CBPE, classification_metrics, regression_metrics
+from watchkeeper.ingest import IngestService
+from watchkeeper.ingest.sources.files import read_chunks
+from watchkeeper.profiles import WindowProfile, content_fingerprint
+from watchkeeper.signals.compute import WindowInputs, compute_signals
+from watchkeeper.signals.convert import finite, json_safe
+from watchkeeper.signals.performance import Labelled, ReferenceBaseline, binary_targets
+from watchkeeper.store import Store
+from watchkeeper.store.tables.ingest import IngestBatch, IngestState
+from watchkeeper.store.tables.signals import SignalRow
+
+# Columns of the event log (see ingest.spec); the score is stored as "score", reference files
+# may call it "probability".
+_SCORE_NAMES = ("score", "probability")
+# Reference rows read to fit CBPE and the baseline metric: more adds nothing to an isotonic fit.
+REFERENCE_ROWS = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSignal:
+    """A signal as stored, with its window."""
+
+    window: WindowKey
+    signal: Signal
+    created_at: datetime
+
+
+class SignalService:
+    def __init__(
+        self, store: Store, policy: Any, ingest: IngestService, *, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.ingest = ingest
+        self.clock = clock
+        self._baselines: dict[tuple[str, str], ReferenceBaseline | None] = {}
+
+    # -- running ------------------------------------------------------------------------------
+    def run(
+        self, model: str, start: datetime, end: datetime, *, index: int | None = None
+    ) -> list[Signal]:
+        """Compute, store and return the signals of one window ([start, end), or count window
+        `index` spanning that time)."""
+        window = WindowKey(model, ensure_utc(start), ensure_utc(end))
+        signals = self.compute(window, index=index)
+        self._save(window, signals)
+        return signals
+
+    def compute(self, window: WindowKey, *, index: int | None = None) -> list[Signal]:
+        """Gather the inputs and compute, without storing."""
+        mp = self.policy.model(window.model)
+        settings = self.policy.signals_for(window.model)
+        inputs = self._inputs(window, mp, settings, index)
+        return compute_signals(window, mp, settings, inputs)
+
+    def run_closed(self, model: str) -> dict[WindowKey, list[Signal]]:
+        """Run every closed window of `model` that has no stored signals yet, oldest first."""
+        done = self._judged(model)
+        out = {}
+        for w in self.ingest.list_windows(model):
+            if w.closed and (w.start, w.end) not in done:
+                key = WindowKey(model, w.start, w.end)
+                out[key] = self.run(model, w.start, w.end, index=w.index)
+        return out
+
+    # -- reading ------------------------------------------------------------------------------
+    def stored(
+        self, model: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[StoredSignal]:
+        """Stored signals of `model` whose window starts in [start, end), oldest first."""
+        q = select(SignalRow).where(SignalRow.model == model)
+        if start is not None:
+            q = q.where(SignalRow.window_start >= ensure_utc(start))
+        if end is not None:
+            q = q.where(SignalRow.window_start < ensure_utc(end))
+        with self.store.session(read_only=True) as session:
+            rows = session.execute(q.order_by(SignalRow.window_start, SignalRow.id)).scalars()
+            return [_from_row(r) for r in rows]
+
+    # -- inputs -------------------------------------------------------------------------------
+    def _inputs(self, window: WindowKey, mp: Any, settings: Any, index: int | None) -> WindowInputs:
+        model = window.model
+        current = self.ingest.read_window_profile(
+            model, None if index is not None else window.start,
+            None if index is not None else window.end, index=index,
+        )
+        try:
+            reference = self.ingest.reference_profile(model)
+        except InputError:  # no reference (or unreadable): only freshness can be judged
+            reference = WindowProfile()
+        history = self._history(window, settings.quality.stuck_windows - 1)
+        need_events = (current.label is not None and current.label.n > 0) or (
+            mp.label_delay is not None)
+        events = self.ingest.read_events(model, window.start, window.end) if need_events else None
+        now = self.clock.now()
+        labelled = _labelled(mp, events) if events is not None else None
+        event_times: list[datetime] = []
+        label_times: list[datetime | None] = []
+        if events is not None and mp.label_delay is not None and events.num_rows:
+            event_times = events.column("timestamp").to_pylist()
+            label_times = events.column("label_timestamp").to_pylist()
+        received, duplicates = self._batches(model, window)
+        return WindowInputs(
+            current=current, reference=reference, history=history, labelled=labelled,
+            baseline=self._baseline(model, mp), last_event_at=self._watermark(model), now=now,
+            event_times=event_times, label_times=label_times, received=received,
+            duplicates=duplicates,
+        )
+
+    def _history(self, window: WindowKey, count: int) -> list[WindowProfile]:
+        if count <= 0:
+            return []
+        earlier = [w for w in self.ingest.list_windows(window.model) if w.end <= window.start]
+        return [
+            self.ingest.read_window_profile(
+                window.model, None if w.index is not None else w.start,
+                None if w.index is not None else w.end, index=w.index)
+            for w in earlier[-count:]
+        ]
+
+    def _watermark(self, model: str) -> datetime | None:
+        with self.store.session(read_only=True) as session:
+            us = session.execute(
+                select(IngestState.watermark_us).where(IngestState.model == model)
+            ).scalar_one_or_none()
+        return None if us is None else datetime.fromtimestamp(us / 1_000_000, UTC)
+
+    def _batches(self, model: str, window: WindowKey) -> tuple[int, int]:
+        """Events received (by arrival time) during the window and how many were repeats."""
+        with self.store.session(read_only=True) as session:
+            rows, dups = session.execute(
+                select(func.coalesce(func.sum(IngestBatch.n_rows), 0),
+                       func.coalesce(func.sum(IngestBatch.n_duplicates), 0))
+                .where(IngestBatch.model == model, IngestBatch.kind == "events",
+                       IngestBatch.received_at >= window.start,
+                       IngestBatch.received_at < window.end)
+            ).one()
+        return int(rows), int(dups)
+
+    def _baseline(self, model: str, mp: Any) -> ReferenceBaseline | None:
+        """CBPE and the primary realised metric from the labelled reference file, once per
+        reference content."""
+        path = Path(self.policy.reference_path(model))
+        try:
+            key = (model, content_fingerprint(path))
+        except OSError:
+            return None
+        if key not in self._baselines:
+            self._baselines[key] = _reference_baseline(mp, path)
+        return self._baselines[key]
+
+    # -- storing ------------------------------------------------------------------------------
+    def _judged(self, model: str) -> set[tuple[datetime, datetime]]:
+        with self.store.session(read_only=True) as session:
+            rows = session.execute(
+                select(SignalRow.window_start, SignalRow.window_end)
+                .where(SignalRow.model == model).distinct()
+            ).all()
+        return {(ensure_utc(a), ensure_utc(b)) for a, b in rows}
+
+    def _save(self, window: WindowKey, signals: list[Signal]) -> None:
+        now = self.clock.now()
+        with self.store.session() as session:
+            session.execute(delete(SignalRow).where(
+                SignalRow.model == window.model, SignalRow.window_start == window.start,
+                SignalRow.window_end == window.end))
+            session.add_all([_to_row(window, s, now) for s in signals])
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _to_row(window: WindowKey, s: Signal, now: datetime) -> SignalRow:
+    return SignalRow(
+        model=window.model, window_start=window.start, window_end=window.end,
+        kind=s.kind.value, method=s.method[:60], feature=s.feature, segment=s.segment,
+        severity=float(s.severity), statistic=finite(s.statistic), p_value=finite(s.p_value),
+        effect_size=finite(s.effect_size), threshold=finite(s.threshold),
+        catastrophic=bool(s.catastrophic), evidence=s.evidence, details=json_safe(s.details),
+        created_at=now,
+    )
+
+
+def _from_row(r: SignalRow) -> StoredSignal:
+    signal = Signal(
+        kind=SignalKind(r.kind), method=r.method, severity=r.severity, statistic=r.statistic,
+        p_value=r.p_value, effect_size=r.effect_size, threshold=r.threshold, feature=r.feature,
+        segment=r.segment, catastrophic=r.catastrophic, evidence=r.evidence,
+        details=dict(r.details or {}),
+    )
+    return StoredSignal(WindowKey(r.model, r.window_start, r.window_end), signal, r.created_at)
+
+
+def _score_column(table: pa.Table) -> np.ndarray | None:
+    for name in _SCORE_NAMES:
+        if name in table.column_names:
+            return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=float)
+    return None
+
+
+def _labelled(mp: Any, events: pa.Table) -> Labelled | None:
+    if "label" not in events.column_names or events.num_rows == 0:
+        return None
+    has = pc.is_valid(events.column("label"))
+    table = events.filter(has)
+    if table.num_rows == 0:
+        return None
+    return _as_labelled(mp, table)
+
+
+def _as_labelled(mp: Any, table: pa.Table) -> Labelled | None:
+    task = Task(mp.task)
+    labels = table.column("label").to_pylist()
+    segments = {
+        seg: np.asarray(table.column(seg).to_pylist(), dtype=object).astype(str)
+        for seg in mp.data_schema.segments if seg in table.column_names
+    }
+    pred = (np.asarray(table.column("prediction").to_pylist(), dtype=object)
+            if "prediction" in table.column_names else None)
+    if task is Task.BINARY_CLASSIFICATION:
+        score = _score_column(table)
+        if score is None or np.isnan(score).any() or mp.data_schema.prediction != "probability":
+            score = None
+        classes = mp.data_schema.classes
+        return Labelled(binary_targets(labels, classes), score=score, y_pred=pred,
+                        segments=segments)
+    if task is Task.REGRESSION:
+        if pred is None:
+            return None
+        return Labelled(np.asarray(labels, dtype=float), y_pred=pred.astype(float),
+                        segments=segments)
+    return Labelled(np.asarray(labels, dtype=object).astype(str), y_pred=pred, segments=segments)
+
+
+def _reference_baseline(mp: Any, path: Path) -> ReferenceBaseline | None:
+    """Fit CBPE and measure the primary metric on the reference's labelled rows."""
+    tables = []
+    rows = 0
+    try:
+        for chunk in read_chunks(path):
+            tables.append(chunk.table)
+            rows += chunk.table.num_rows
+            if rows >= REFERENCE_ROWS:
+                break
+    except InputError:
+        return None
+    if not tables:
+        return None
+    table = pa.concat_tables(tables, promote_options="permissive")
+    if "label" not in table.column_names:
+        return None
+    table = table.filter(pc.is_valid(table.column("label")))
+    if table.num_rows == 0:
+        return None
+    try:
+        data = _as_labelled(mp, table)
+    except InputError:
+        return None
+    if data is None:
+        return None
+    task = Task(mp.task)
+    if task is Task.BINARY_CLASSIFICATION and data.score is not None:
+        try:
+            cbpe: CBPE | None = CBPE().fit(data.score, data.y_true)
+        except InputError:  # too few labelled rows or one class only: no estimate, no error
+            cbpe = None
+        auc = classification_metrics(data.y_true, data.score).overall.roc_auc
+        return ReferenceBaseline(cbpe, "roc_auc" if auc is not None else None, auc)
+    if task is Task.REGRESSION and data.y_pred is not None:
+        return ReferenceBaseline(None, "mae", regression_metrics(data.y_true, data.y_pred)
+                                 .overall.mae)
+    if data.y_pred is not None:
+        hit = data.y_true == np.asarray(data.y_pred).astype(str)
+        return ReferenceBaseline(None, "accuracy", float(hit.mean()))
+    return None
+
+
