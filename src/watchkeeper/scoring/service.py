@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from watchkeeper.audit import append as audit_append
@@ -16,7 +17,7 @@ from watchkeeper.core.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from watchkeeper.core.enums import SignalKind, Tier
 from watchkeeper.core.errors import ConflictError, InputError, NotFoundError
 from watchkeeper.core.records import Contributor, Score, Signal, WindowKey
-from watchkeeper.scoring.backtest import WindowOutcome
+from watchkeeper.scoring.backtest import Incident, WindowOutcome
 from watchkeeper.scoring.config import ScoringConfig
 from watchkeeper.scoring.context import ModelContext
 from watchkeeper.scoring.scorer import ModelState, Scored, score_window
@@ -120,6 +121,19 @@ class ScoringService:
                              expected="start < end")
         window = WindowKey(window.model, start, end)
         cfg = config or self.active_config()
+        try:
+            return self._score(window, signals, cfg, importance, context)
+        except IntegrityError:
+            # A concurrent scorer stored this window (or the model's first state) first; its
+            # result stands, and the state was stepped exactly once.
+            stored = self.scores(window.model, since=start, until=end)
+            if stored and stored[0].window.start == start:
+                return stored[0]
+            raise
+
+    def _score(self, window: WindowKey, signals: Sequence[Signal], cfg: ScoringConfig,
+               importance: Mapping[str, float] | None, context: ModelContext | None) -> Score:
+        start, end = window.start, window.end
         with self.store.session() as s:
             state_row = s.get(ScoringState, window.model, with_for_update=True)
             existing = s.scalars(select(ScoreRow).where(
@@ -196,3 +210,48 @@ class ScoringService:
                                      int(sc.tier), sc.value, top.kind.value if top else None,
                                      top.feature if top else None))
         return out
+
+
+def stored_signal_windows(
+    store: Store, *, models: Sequence[str] | None = None, since: datetime | None = None,
+) -> list[tuple[WindowKey, list[Signal]]]:
+    """Signals the signals stage stored, grouped by window, in order (for backtests)."""
+    from watchkeeper.store.tables.signals import SignalRow
+
+    with store.session(read_only=True) as s:
+        q = select(SignalRow).order_by(SignalRow.model, SignalRow.window_start, SignalRow.id)
+        if models:
+            q = q.where(SignalRow.model.in_(list(models)))
+        if since is not None:
+            q = q.where(SignalRow.window_start >= ensure_utc(since))
+        groups: dict[tuple[str, datetime], tuple[WindowKey, list[Signal]]] = {}
+        for r in s.scalars(q):
+            key = (r.model, r.window_start)
+            if key not in groups:
+                groups[key] = (WindowKey(r.model, r.window_start, r.window_end), [])
+            groups[key][1].append(Signal(
+                kind=SignalKind(r.kind), method=r.method, severity=r.severity,
+                statistic=r.statistic, p_value=r.p_value, effect_size=r.effect_size,
+                threshold=r.threshold, feature=r.feature, segment=r.segment,
+                catastrophic=r.catastrophic, evidence=r.evidence, details=dict(r.details),
+            ))
+    return list(groups.values())
+
+
+def stored_incidents(store: Store) -> list[Incident]:
+    """Responder verdicts from the incidents stage: dismissed incidents become labelled
+    negatives (their reason is the verdict); acknowledged, mitigated or resolved ones count
+    as confirmed; incidents still open have no verdict yet and are left out."""
+    from watchkeeper.store.tables.incidents import Incident as IncidentRow
+
+    out = []
+    with store.session(read_only=True) as s:
+        for r in s.scalars(select(IncidentRow).where(IncidentRow.state != "open")):
+            start = r.change_point_at or r.opened_at
+            end = r.resolved_at or r.dismissed_at or r.last_window_end or r.updated_at
+            if end <= start:
+                continue
+            verdict = r.dismiss_reason if r.state == "dismissed" else "confirmed"
+            out.append(Incident(r.model, start, end, f"T{r.max_tier}",
+                                verdict or "false_positive"))
+    return out

@@ -1,0 +1,119 @@
+"""The scoring service on a real database (SQLite file and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from watchkeeper.audit import verify
+from watchkeeper.core.audit_events import AuditAction
+from watchkeeper.core.clock import ManualClock
+from watchkeeper.core.enums import SignalKind as K
+from watchkeeper.core.enums import Tier
+from watchkeeper.core.errors import ConflictError, InputError, NotFoundError
+from watchkeeper.core.records import WindowKey
+from watchkeeper.scoring.config import ScoringConfig, TierBands
+from watchkeeper.scoring.service import ScoringService
+from watchkeeper.store import Store
+from watchkeeper.store.tables.foundation import AuditLog
+from watchkeeper.store.tables.scoring import ScoreRow
+
+from .helpers import T0, sig, window
+
+BAD = [sig(severity=0.97, feature="income", effect_size=0.5, p_value=1e-8),
+       sig(K.LATENCY, 0.9, method="p99")]
+OK = [sig(severity=0.05, feature="income")]
+
+
+def test_scores_are_stored_with_tier_raw_tier_version_and_explanation(store: Store) -> None:
+    svc = ScoringService(store, clock=ManualClock(T0))
+    first = svc.score(window(0), BAD)
+    second = svc.score(window(1), BAD)
+    assert first.raw_tier == Tier.T3 and first.tier == Tier.T0  # not yet confirmed
+    assert second.tier == Tier.T3
+    stored = svc.scores("m")
+    assert [s.tier for s in stored] == [Tier.T0, Tier.T3]
+    assert stored[1].config_version == ScoringConfig().version
+    top = stored[1].contributors[0]
+    assert top.feature == "income" and top.interval is not None and 0 < top.share <= 1
+    assert "income" in stored[1].summary
+    with store.session(read_only=True) as s:
+        row = s.scalars(select(ScoreRow).where(ScoreRow.window_start == window(1).start)).one()
+        assert row.flags["bypassed"] is False and row.value == pytest.approx(second.value)
+
+
+def test_persistence_state_survives_a_new_service_instance(store: Store) -> None:
+    ScoringService(store).score(window(0), BAD)
+    again = ScoringService(store)  # e.g. after a restart
+    assert again.state("m").persistence.raw == [3]
+    assert again.score(window(1), BAD).tier == Tier.T3
+
+
+def test_rescoring_a_window_is_idempotent_and_out_of_order_is_refused(store: Store) -> None:
+    svc = ScoringService(store)
+    a = svc.score(window(0), BAD)
+    assert svc.score(window(0), OK) == a  # stored score returned, state not stepped twice
+    assert svc.state("m").persistence.step == 1
+    svc.score(window(2), OK)
+    with pytest.raises(ConflictError, match="in order"):
+        svc.score(window(1), OK)
+    with pytest.raises(InputError, match="start < end"):
+        svc.score(WindowKey("m", T0 + timedelta(days=9), T0), OK)
+
+
+def test_tier_changes_are_audited_and_the_chain_verifies(store: Store) -> None:
+    svc = ScoringService(store)
+    for i in range(2):
+        svc.score(window(i), BAD)
+    for i in range(2, 6):
+        svc.score(window(i), OK)
+    with store.session(read_only=True) as s:
+        actions = [(r.action, r.details.get("tier")) for r in s.scalars(
+            select(AuditLog).where(AuditLog.action == AuditAction.WINDOW_SCORED.value)
+            .order_by(AuditLog.seq))]
+        assert verify(s).ok
+    assert actions == [("scoring.window", "T3"), ("scoring.window", "T0")]
+
+
+def test_configs_are_versioned_activated_and_audited(store: Store) -> None:
+    svc = ScoringService(store)
+    assert svc.active_config() == ScoringConfig()
+    new = ScoringConfig(bands=TierBands(20, 40, 70), label="calibrated")
+    version = svc.save_config(new, actor="alice", metrics={"after": {"precision": 1.0}})
+    assert svc.active_config() == new and svc.config(version) == new
+    svc.save_config(ScoringConfig(), actor="bob")
+    assert svc.active_config() == ScoringConfig()
+    score = svc.score(window(0), BAD, config=svc.config(version))
+    assert score.config_version == version
+    with pytest.raises(NotFoundError, match="known"):
+        svc.config("nope")
+    with store.session(read_only=True) as s:
+        entries = s.scalars(select(AuditLog).where(
+            AuditLog.action == AuditAction.SCORING_CONFIG.value).order_by(AuditLog.seq)).all()
+        assert [e.actor for e in entries] == ["alice", "bob"]
+        assert entries[1].details["previous"] == version
+
+
+def test_concurrent_scorers_of_one_model_never_double_step(store: Store, db_url: str) -> None:
+    if db_url.startswith("sqlite:///") and ":memory:" in db_url:
+        pytest.skip("needs a shared database")
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with Store.open(db_url, migrate=False) as other:
+                ScoringService(other).score(window(0), BAD)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    svc = ScoringService(store)
+    assert len(svc.scores("m")) == 1 and svc.state("m").persistence.step == 1
