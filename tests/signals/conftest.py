@@ -84,3 +84,9 @@ def policy(tmp_path: Path):
 def make_rows():
     """make_rows(n, seed=, x1_shift=, x1_scale=, region_p=, latency_ms=) -> columns."""
     return _make_rows
+
+
+@pytest.fixture(scope="session")
+def write_policy_fn():
+    """write_policy(folder, min_events=100, reference_rows=4000) -> policy path."""
+    return write_policy
