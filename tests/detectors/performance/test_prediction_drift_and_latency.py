@@ -64,3 +64,13 @@ def test_latency_refuses_negative_and_unknown_percentiles():
     assert err.value.row == 1
     with pytest.raises(InputError, match="p999"):
         latency_vs_budget({"p50": 1.0}, {"p999": 5})
+
+
+def test_any_drift_catalogue_method_can_judge_predictions():
+    rng = np.random.default_rng(4)
+    ref, cur = rng.beta(2, 5, size=5000), rng.beta(3, 4, size=5000)
+    psi = score_drift(ref, cur, method="psi")
+    assert psi.method == "psi" and psi.p_value is None and psi.flagged
+    assert "statistic" in psi.evidence and psi.details["direction"] == "statistic >= threshold"
+    with pytest.raises(InputError, match="unknown drift method"):
+        score_drift(ref, cur, method="kolmogorov")
