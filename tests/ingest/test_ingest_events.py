@@ -12,7 +12,7 @@ from watchkeeper.core.errors import InputError
 from watchkeeper.ingest import IngestService
 from watchkeeper.store.tables.ingest import QuarantinedRow
 
-from .conftest import T0, events
+from .factories import T0, events
 
 
 def test_sending_a_batch_twice_changes_nothing_and_says_so(service: IngestService) -> None:

@@ -33,17 +33,29 @@ def _two_versions(store: Store, data_dir: Path) -> None:
     with store.session() as s:
         reg = service.registry(s, data_dir)
         for _ in range(2):
-            reg.register("credit-risk", DummyClassifier().fit([[0], [1]], [0, 1]),
-                         lineage=Lineage(), actor="t", now=now)
+            reg.register(
+                "credit-risk",
+                DummyClassifier().fit([[0], [1]], [0, 1]),
+                lineage=Lineage(),
+                actor="t",
+                now=now,
+            )
         service.set_champion(s, "credit-risk", 1, actor="t", now=now, data_dir=data_dir)
         service.set_champion(s, "credit-risk", 2, actor="t", now=now, data_dir=data_dir)
 
 
 def _kill(store: Store) -> None:
     with store.session() as s:
-        service.throw_kill_switch(s, "credit-risk", actor="carol", actor_roles=ROLES,
-                                  allowed_roles=ROLES, reason="drill", fallback="previous_version",
-                                  now=SYSTEM_CLOCK.now())
+        service.throw_kill_switch(
+            s,
+            "credit-risk",
+            actor="carol",
+            actor_roles=ROLES,
+            allowed_roles=ROLES,
+            reason="drill",
+            fallback="previous_version",
+            now=SYSTEM_CLOCK.now(),
+        )
 
 
 def _wait_for(router: watchkeeper.Router, role: str, timeout: float = 5.0) -> float:
@@ -74,14 +86,16 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Store, str]]:
     policy = parse_policy(STARTER.read_text(), str(STARTER))
     state = AppState(store=store, data_dir=tmp_path, policy=policy)
     with store.session() as s:
-        token, _ = access.create_token(s, name="router", role="viewer", created_by="t",
-                                       now=SYSTEM_CLOCK.now())
+        token, _ = access.create_token(
+            s, name="router", role="viewer", created_by="t", now=SYSTEM_CLOCK.now()
+        )
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    srv = uvicorn.Server(uvicorn.Config(create_app(state), host="127.0.0.1", port=port,
-                                        log_level="warning"))
+    srv = uvicorn.Server(
+        uvicorn.Config(create_app(state), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     while not srv.started:
@@ -100,8 +114,9 @@ def test_http_router_follows_changes_and_survives_an_outage(
     router = watchkeeper.Router("credit-risk", url=url, token=token, refresh_s=0.2)
     assert router.route("k").version == 2
     with store.session() as s:
-        service.set_canary(s, "credit-risk", 1, 1.0, actor="t", now=SYSTEM_CLOCK.now(),
-                           data_dir=tmp_path)
+        service.set_canary(
+            s, "credit-risk", 1, 1.0, actor="t", now=SYSTEM_CLOCK.now(), data_dir=tmp_path
+        )
     _wait_for(router, "canary")
     _kill(store)
     _wait_for(router, "fallback")

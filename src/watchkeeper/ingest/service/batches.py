@@ -7,6 +7,8 @@ commit leaves at most orphan files, which no reader lists."""
 
 from __future__ import annotations
 
+import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -181,32 +183,52 @@ def accept(
 
 
 def _events(
-    session: Session, log: EventLog, spec: ModelSpec, table: pa.Table, ids: list[str], batch_id: str
+    session: Session,
+    log: EventLog,
+    spec: ModelSpec,
+    table: pa.Table,
+    ids: list[str],
+    batch_id: str,
 ) -> tuple[np.ndarray, list[WrittenFile], list[Part]]:
     state = _state(session, spec.name)
     ts = ts_micros(table)
     wins = window_keys(spec, ts, state.events_seen)
-    new = keys.insert_keys(session, "event_keys", spec.name, batch_id, ids, ts, wins)
-    if not new.all():
-        table = table.filter(pa.array(new))
-        ts = ts[new]
-        ids = [i for i, keep in zip(ids, new.tolist(), strict=True) if keep]
-        if spec.window.events is not None:  # count windows number only the new events
-            wins = window_keys(spec, ts, state.events_seen)
-            keys.update_windows(session, "event_keys", spec.name, ids, wins)
-        else:
-            wins = wins[new]
-    if table.num_rows == 0:
-        return new, [], []
-    state.events_seen += table.num_rows
-    top = int(ts.max())
-    state.watermark_us = top if state.watermark_us is None else max(state.watermark_us, top)
-    written = log.write("events", spec.name, batch_id, table, ts)
-    try:
-        parts = fold_events(spec, table, wins, ts)
-    except BaseException:
-        log.delete(w.path for w in written)
-        raise
+    # Optimistically write the whole batch to the event log in a second thread (Parquet
+    # encoding and fsync release the GIL) while the keys go in and the profiles are built;
+    # in the rare batch that turns out to hold known events, the file is written again.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending: Future[list[WrittenFile]] | None = pool.submit(
+            log.write, "events", spec.name, batch_id, table, ts
+        )
+        try:
+            new = keys.insert_keys(session, "event_keys", spec.name, batch_id, ids, ts, wins)
+            if not new.all():
+                assert pending is not None
+                log.delete(w.path for w in pending.result())
+                pending = None
+                table, ts = table.filter(pa.array(new)), ts[new]
+                ids = [i for i, keep in zip(ids, new.tolist(), strict=True) if keep]
+                if spec.window.events is not None:  # count windows number only new events
+                    wins = window_keys(spec, ts, state.events_seen)
+                    keys.update_windows(session, "event_keys", spec.name, ids, wins)
+                else:
+                    wins = wins[new]
+            parts = fold_events(spec, table, wins, ts) if table.num_rows else []
+            if pending is not None:
+                written = pending.result()
+            elif table.num_rows:
+                written = log.write("events", spec.name, batch_id, table, ts)
+            else:
+                written = []
+        except BaseException:
+            if pending is not None:
+                with contextlib.suppress(Exception):
+                    log.delete(w.path for w in pending.result())
+            raise
+    if table.num_rows:
+        state.events_seen += table.num_rows
+        top = int(ts.max())
+        state.watermark_us = top if state.watermark_us is None else max(state.watermark_us, top)
     return new, written, parts
 
 
