@@ -140,10 +140,10 @@ class BOCPD(_StreamDetector):
 
     def __init__(
         self,
-        hazard: float = 1 / 250,
-        threshold: float = 0.5,
-        lag: int = 10,
-        min_points: int = 30,
+        hazard: float = 1 / 1000,
+        threshold: float = 0.8,
+        lag: int = 60,
+        min_points: int = 120,
         max_run_length: int = 200,
         prior_mean: float = 0.0,
         prior_kappa: float = 1.0,

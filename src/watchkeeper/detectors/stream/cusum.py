@@ -76,7 +76,7 @@ class CUSUM(_StreamDetector):
     def __init__(
         self,
         k: float = 0.5,
-        h: float = 8.0,
+        h: float = 10.0,
         warm_start: int = 100,
         mode: str = "both",
         target_mean: float | None = None,

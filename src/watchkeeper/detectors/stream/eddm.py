@@ -81,7 +81,7 @@ class EDDM(_WarningMixin, _StreamDetector):
 
     input_kind = "binary"
 
-    def __init__(self, warm_start: int = 30, alpha: float = 0.95, beta: float = 0.9) -> None:
+    def __init__(self, warm_start: int = 100, alpha: float = 0.95, beta: float = 0.9) -> None:
         require(is_int(warm_start) and warm_start >= 1, "warm_start", warm_start, "an integer >= 1")
         require(0.0 < beta < 1.0, "beta", beta, "a ratio in (0, 1)")
         require(beta <= alpha < 1.0, "alpha", alpha, f"a ratio in [beta ({beta}), 1)")

@@ -74,7 +74,7 @@ class EWMA(_StreamDetector):
     def __init__(
         self,
         lam: float = 0.1,
-        width: float = 3.5,
+        width: float = 4.0,
         warm_start: int = 100,
         target_mean: float | None = None,
         target_sd: float | None = None,

@@ -129,7 +129,7 @@ class KSWIN(_StreamDetector):
     """
 
     def __init__(
-        self, alpha: float = 0.005, window_size: int = 100, stat_size: int = 30, seed: int = 0
+        self, alpha: float = 1e-4, window_size: int = 200, stat_size: int = 60, seed: int = 0
     ) -> None:
         require(0.0 < alpha < 1.0, "alpha", alpha, "a significance level in (0, 1)")
         require(is_int(stat_size) and stat_size >= 2, "stat_size", stat_size, "an integer >= 2")

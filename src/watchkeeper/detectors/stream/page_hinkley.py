@@ -86,7 +86,7 @@ class PageHinkley(_StreamDetector):
     def __init__(
         self,
         min_instances: int = 30,
-        delta: float = 0.005,
+        delta: float = 0.1,
         threshold: float = 50.0,
         alpha: float = 1 - 0.0001,
         mode: str = "both",
