@@ -158,3 +158,19 @@ def test_kpi_check_min_and_max_bounds():
     assert r.flagged and r.severity > 0.5 and "breached" in r.evidence
     with pytest.raises(InputError, match="exactly one"):
         kpi_check("f1", 0.8)
+
+
+def test_many_segments_are_split_in_one_pass_and_match_their_subsets():
+    rng = np.random.default_rng(9)
+    n = 50_000
+    seg = rng.integers(0, 5_000, n).astype(str)  # a hostile, near-unique segment column
+    y = rng.integers(0, 2, n)
+    p = rng.uniform(size=n)
+    report = classification_metrics(y, p, segments=seg)
+    assert len(report.by_segment) == np.unique(seg).size
+    some = seg[0]
+    mask = seg == some
+    assert report.by_segment[some].n == mask.sum()
+    assert report.by_segment[some].accuracy == pytest.approx(np.mean((p[mask] >= 0.5) == y[mask]))
+    reg = regression_metrics(p, p + 1.0, segments=seg)
+    assert reg.by_segment[some].mae == pytest.approx(1.0)

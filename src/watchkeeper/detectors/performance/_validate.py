@@ -62,3 +62,12 @@ def segments_of(segments: Sequence[object] | np.ndarray | None, n: int) -> np.nd
         raise InputError(f"{seg.size} segment labels for {n} rows", field="segments",
                          expected="one segment label per row")
     return seg
+
+
+def segment_rows(seg: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """(segment, row indices) for every segment, from one sort (not one scan per segment, which
+    a column with thousands of distinct values would turn quadratic)."""
+    names, inverse = np.unique(seg, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(names.size + 1))
+    return [(str(names[i]), order[bounds[i]:bounds[i + 1]]) for i in range(names.size)]

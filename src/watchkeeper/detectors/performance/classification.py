@@ -29,6 +29,7 @@ from watchkeeper.detectors.performance._validate import (
     numbers,
     probabilities,
     same_length,
+    segment_rows,
     segments_of,
 )
 
@@ -103,7 +104,7 @@ def classification_metrics(
         raise InputError("no rows", field="y_true", expected="at least one labelled row")
     seg = segments_of(segments, labels.size)
 
-    def compute(mask: np.ndarray | slice) -> ClassificationMetrics:
+    def compute(mask: np.ndarray | slice) -> ClassificationMetrics:  # rows or all
         if multiclass:
             return _multiclass(labels[mask], scores[mask], n_bins)
         return _binary(labels[mask], scores[mask], threshold, n_bins)
@@ -111,8 +112,8 @@ def classification_metrics(
     overall = compute(slice(None))
     by_segment = {}
     if seg is not None:
-        for name in np.unique(seg):
-            by_segment[str(name)] = compute(seg == name)
+        for name, rows in segment_rows(seg):
+            by_segment[name] = compute(rows)
     return ClassificationReport(overall=overall, by_segment=by_segment)
 
 

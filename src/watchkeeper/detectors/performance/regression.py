@@ -19,6 +19,7 @@ from watchkeeper.detectors.performance._validate import (
     ArrayLike,
     numbers,
     same_length,
+    segment_rows,
     segments_of,
 )
 
@@ -57,9 +58,8 @@ def regression_metrics(
     overall = _metrics(truth, pred)
     by_segment = {}
     if seg is not None:
-        for name in np.unique(seg):
-            mask = seg == name
-            by_segment[str(name)] = _metrics(truth[mask], pred[mask])
+        for name, rows in segment_rows(seg):
+            by_segment[name] = _metrics(truth[rows], pred[rows])
     return RegressionReport(overall=overall, by_segment=by_segment)
 
 
