@@ -39,7 +39,7 @@ TOP_CATEGORIES = 15
 class Histogram:
     """What the HTML report draws for one feature: kilobytes, never the data."""
 
-    labels: list[str]  # bin labels (numeric: left edges) or category names
+    labels: list[str]  # category names, or numeric bin edges (one more than bins)
     reference: list[float]  # fractions
     current: list[float]
 
@@ -201,7 +201,7 @@ def _numeric_histogram(ref: np.ndarray, cur: np.ndarray) -> Histogram:
         counts = np.diff(np.concatenate(([0], pos, [a.size])))
         return (counts / a.size).round(5).tolist()
 
-    return Histogram([f"{e:.4g}" for e in edges[:-1]], fractions(ref), fractions(cur))
+    return Histogram([f"{e:.4g}" for e in edges], fractions(ref), fractions(cur))
 
 
 def _category_histogram(ref: dict[str, float], cur: dict[str, float]) -> Histogram:
