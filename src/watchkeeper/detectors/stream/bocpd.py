@@ -126,8 +126,10 @@ class BOCPD(_StreamDetector):
     the last (re)start. The default prior suits roughly standardised data (unit scale); set
     ``prior_mean``/``prior_beta`` to the stream's scale otherwise.
 
-    Measured false alarms with the defaults (benchmarks/detector_eval.py --calibrate):
-    FALSE_ALARMS_BOCPD
+    False alarms of the defaults on stable streams (``benchmarks/detector_eval.py
+    --calibrate``, 10 streams of 100,000 points each):
+    - N(0, 1): 0.90 false alarms per 10,000 points (one per 11,111);
+    - Bernoulli(0.1) errors: 15.75 false alarms per 10,000 points (one per 635).
 
     >>> import numpy as np
     >>> from watchkeeper.detectors.stream import BOCPD
