@@ -24,11 +24,13 @@ def _root() -> None:
 # One entry per module in watchkeeper.cli; each defines register(app: typer.Typer) -> None.
 COMMAND_MODULES: list[str] = [
     "version",
+    "ingest",
     "db",
     "audit",
     "policy",
     "incidents",
     "token",
+    "serve",
     "drift",
     "scoring",
 ]

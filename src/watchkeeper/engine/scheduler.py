@@ -92,6 +92,10 @@ class Scheduler:
                                         daemon=True)
         self._thread.start()
 
+    def wait(self) -> None:
+        """Block until `stop()` is called (a process that only runs jobs)."""
+        self._stop.wait()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:

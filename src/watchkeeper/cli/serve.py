@@ -1,0 +1,83 @@
+"""`watchkeeper serve`: API, dashboard and scheduler in one process, or one role per process."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+from typing import cast
+
+import typer
+from rich.console import Console
+
+from watchkeeper.api.deps import AppState
+from watchkeeper.cli.options import DbOption, PolicyOption, resolve_policy_path
+from watchkeeper.core.settings import Settings
+from watchkeeper.engine.runtime import ROLES, ServeRole, jobs_for
+from watchkeeper.engine.scheduler import Scheduler
+from watchkeeper.engine.tick import Engine
+from watchkeeper.policy import load_policy
+from watchkeeper.store import Store
+
+console = Console(stderr=True)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host"),
+        port: int = typer.Option(8000, "--port"),
+        role: str = typer.Option("all", "--role", help="all | api | scheduler | worker"),
+        auth: bool | None = typer.Option(
+            None, "--auth/--no-auth",
+            help="Require API tokens. Default: on, except on a loopback address."),
+        tick_s: float = typer.Option(10.0, "--tick", help="Seconds between evaluation ticks."),
+        db: str | None = DbOption,
+        policy: str | None = PolicyOption,
+    ) -> None:
+        """Start the API (/docs), the dashboard and the scheduler."""
+        if role not in ROLES:
+            console.print(f"[red]error:[/red] --role: unknown role {role!r}; expected one of "
+                          f"{', '.join(ROLES)}")
+            raise typer.Exit(1)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        settings = Settings.resolve(db)
+        loaded = load_policy(resolve_policy_path(policy))
+        store = Store.open(settings.db_url)
+        auth_on = auth if auth is not None else not _loopback(host)
+        if not auth_on:
+            console.print("[bold red]AUTHENTICATION IS OFF[/bold red]: anyone who can reach "
+                          f"{host}:{port} acts as admin. Use --auth (or a non-loopback --host) "
+                          "for anything but local use.")
+        state = AppState(store=store, data_dir=settings.data_dir, policy=loaded,
+                         auth_enabled=auth_on, base_url=f"http://{host}:{port}",
+                         session_secret=os.environ.get("WATCHKEEPER_SESSION_SECRET")
+                         or secrets.token_urlsafe(32))
+        engine = Engine(store, loaded, settings.data_dir)
+        scheduler = Scheduler(store, jobs_for(cast(ServeRole, role), engine, tick_s=tick_s))
+        scheduler.start()
+        try:
+            if role in ("all", "api"):
+                import uvicorn
+
+                from watchkeeper.web.app import create_server_app
+
+                console.print(f"watchkeeper on http://{host}:{port} (API docs at /docs), "
+                              f"database {store!r}, role {role}")
+                uvicorn.run(create_server_app(state), host=host, port=port, log_level="info")
+            else:
+                console.print(f"watchkeeper {role} running on {store!r}; Ctrl-C stops it")
+                scheduler.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            scheduler.stop()
+            store.close()

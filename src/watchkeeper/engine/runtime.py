@@ -1,0 +1,40 @@
+"""Which periodic jobs a process runs, by role.
+
+- scheduler: the tick (windows -> signals -> scores -> incidents -> escalation queue) and the
+  escalation clock (deadlines, reminders); leader-only, so two schedulers never double-tick.
+- worker: outbox delivery (rows claimed with SKIP LOCKED on PostgreSQL, so workers share it).
+- all: both, in one process (the laptop case, SQLite).
+- api: no jobs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from watchkeeper.engine.scheduler import Job
+from watchkeeper.engine.tick import Engine
+from watchkeeper.escalation.outbox import deliver_due
+
+ServeRole = Literal["all", "api", "scheduler", "worker"]
+ROLES: tuple[ServeRole, ...] = ("all", "api", "scheduler", "worker")
+
+
+def jobs_for(role: ServeRole, engine: Engine, *, tick_s: float = 10.0,
+             deliver_s: float = 1.0) -> list[Job]:
+    def tick(_: datetime) -> None:
+        engine.tick()
+
+    def escalate(_: datetime) -> None:
+        engine.escalate()
+
+    def deliver(now: datetime) -> None:
+        deliver_due(engine.store, now)
+
+    scheduler = [Job("tick", tick_s, tick), Job("escalation", max(1.0, tick_s / 5), escalate)]
+    worker = [Job("outbox", deliver_s, deliver, leader_only=False)]
+    table: dict[ServeRole, list[Job]] = {"all": scheduler + worker, "scheduler": scheduler,
+                                         "worker": worker, "api": []}
+    return table[role]
+
+
