@@ -168,6 +168,9 @@ def _event_ids(c: _Checker) -> pa.Array:
     empty = pc.fill_null(pc.equal(pc.utf8_length(ids), 0), True)
     c.flag(_np(empty) & ~_np(raw.is_null()), s.EVENT_ID, "a non-empty event id", raw)
     c.nulls(s.EVENT_ID, ids, raw, "an event id (required)")
+    # PostgreSQL text cannot hold NUL, and an id is a key, not a payload: refuse it everywhere.
+    nul = pc.fill_null(pc.match_substring(ids, "\x00"), False)
+    c.flag(_np(nul), s.EVENT_ID, "an event id without NUL characters", raw)
     too_long = pc.fill_null(pc.greater(pc.utf8_length(ids), s.MAX_ID_LENGTH), False)
     c.flag(_np(too_long), s.EVENT_ID, f"at most {s.MAX_ID_LENGTH} characters", raw)
     return ids
@@ -340,12 +343,18 @@ def to_timestamp(a: pa.Array) -> pa.Array:
         text = pc.utf8_trim_whitespace(a)
         text = pc.replace_substring_regex(text, r"^(\d{4}-\d\d-\d\d) ", r"\1T")
         text = pc.replace_substring_regex(text, r"^(\d{4}-\d\d-\d\d)$", r"\1T00:00:00")
-        # A zone (Z, +01:00) is honoured; text without one is UTC. Both may mix in a column.
-        zoned = pc.fill_null(pc.match_substring_regex(text, _ZONE), False)
+        # A zone (Z, +01:00) is honoured; text without one is UTC; plain numbers (as CSV
+        # gives them) are Unix seconds. All three may mix in one column.
         none = pa.scalar(None, text.type)
+        number = pc.fill_null(pc.match_substring_regex(text, r"^-?\d+(\.\d*)?$"), False)
+        zoned = pc.and_(
+            pc.fill_null(pc.match_substring_regex(text, _ZONE), False), pc.invert(number)
+        )
+        plain = pc.and_(pc.invert(zoned), pc.invert(number))
         aware = pc.cast(pc.if_else(zoned, text, none), TS_TYPE)
-        naive = pc.cast(pc.cast(pc.if_else(zoned, none, text), pa.timestamp("us")), TS_TYPE)
-        return pc.coalesce(aware, naive)
+        naive = pc.cast(pc.cast(pc.if_else(plain, text, none), pa.timestamp("us")), TS_TYPE)
+        seconds = to_timestamp(pc.cast(pc.if_else(number, text, none), pa.float64()))
+        return pc.coalesce(aware, naive, seconds)
     raise pa.ArrowInvalid(f"{t} is not a timestamp")
 
 

@@ -383,7 +383,7 @@ def _record(
 
 
 def _short_id(eid: Any) -> str | None:
-    return None if eid is None else str(eid)[:200]
+    return None if eid is None else str(eid).replace("\x00", "\\x00")[:200]
 
 
 def _dt(us: int) -> datetime:
