@@ -29,7 +29,7 @@ from watchkeeper.incidents.lifecycle import ACTIVE
 from watchkeeper.ingest import IngestService
 from watchkeeper.policy import Policy
 from watchkeeper.scoring.config import ScoringConfig
-from watchkeeper.scoring.context import ModelContext
+from watchkeeper.scoring.policy import config_from_policy, context_of, importance_of
 from watchkeeper.scoring.service import ScoringService
 from watchkeeper.signals.service import SignalService
 from watchkeeper.store import Store
@@ -77,7 +77,9 @@ class Engine:
         self.store, self.policy, self.data_dir, self.clock = store, policy, Path(data_dir), clock
         self.ingest = IngestService(store, policy, data_dir, clock=clock)
         self.signals = SignalService(store, policy, self.ingest, clock=clock)
-        self.scoring = ScoringService(store, clock=clock, default=scoring_config)
+        # The policy's scoring section applies until a calibrated configuration is activated.
+        self.scoring = ScoringService(store, clock=clock,
+                                      default=scoring_config or config_from_policy(policy))
         self.escalation = EscalationService(policy, clock)
         self.hooks = list(hooks)
 
@@ -106,10 +108,8 @@ class Engine:
     def process_window(self, window: WindowKey, index: int | None = None) -> WindowOutcome:
         signals = self._signals(window, index)
         mp = self.policy.model(window.model)
-        importance = {name: f.importance for name, f in mp.features.items()
-                      if getattr(f, "importance", None) is not None}
-        score = self.scoring.score(window, signals, importance=importance or None,
-                                   context=ModelContext.from_model(mp))
+        score = self.scoring.score(window, signals, importance=importance_of(mp),
+                                   context=context_of(mp))
         now = self.clock.now()
         with self.store.session() as s:
             changes = incidents.apply_score(
