@@ -5,8 +5,11 @@ WATCHKEEPER_TEST_PG; where none answers they skip with the reason, unless WATCHK
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -93,9 +96,24 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         drop_pg_schema(pg, schema)
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to heads once per session; `store` copies it instead of migrating
+    every test's database again (the same file Store.open would produce, in a fraction of the
+    time)."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    Store.open(f"sqlite:///{path}").close()
+    with closing(sqlite3.connect(path)) as conn:  # everything into the main file, WAL emptied
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
+def store(db_url: str, request: pytest.FixtureRequest) -> Iterator[Store]:
     """`Store.open(db_url)`: migrated to heads, closed after the test."""
+    target = Path(db_url.removeprefix("sqlite:///"))
+    if db_url.startswith("sqlite:///") and not target.exists():
+        shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), target)
     opened = Store.open(db_url)
     try:
         yield opened
