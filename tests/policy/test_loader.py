@@ -54,7 +54,7 @@ def test_every_problem_is_reported_at_once_in_line_order() -> None:
         "s, m, h, d or w (e.g. 90s, 30m, 4h, 1d) (line 22)",
         "routes.T1[1].channel: unknown channel 'pager'; expected one of ops (line 24)",
         "playbooks.T1[0]: unknown action 'nap'; expected one of notify, page, human_review, "
-        "retrain, rollback, kill_switch, quarantine, freeze (line 25)",
+        "retrain, rollback, kill_switch, quarantine, freeze, recalibrate_threshold (line 25)",
     ]
 
 

@@ -59,4 +59,6 @@ ACTIONS: dict[str, str] = {
     "kill_switch": "stop serving the model; traffic goes to the model's fallback",
     "quarantine": "hold back suspect input data from retraining and scoring",
     "freeze": "pause automatic promotions and retraining for the model",
+    "recalibrate_threshold": "re-choose the decision threshold on recent labels, roll out as a "
+    "new version",
 }

@@ -222,6 +222,11 @@ class Retrain(Section):
     hpo_budget: int = Field(8, ge=0, description="Hyper-parameter trials per retrain (0: none).")
     timeout: Duration = Field(timedelta(hours=1), description="A retrain running longer fails.")
     max_per_day: int = Field(2, ge=0, description="Automatic retrains allowed per model per day.")
+    memory_mb: int = Field(2048, ge=64, description="Memory headroom of the training sandbox.")
+    weighting: Literal["none", "density_ratio"] = Field(
+        "none", description="Weight older rows by a domain classifier's density ratio to the "
+        "post-change data (importance weighting)."
+    )
 
 
 _FALLBACK = re.compile(r"^(previous_version|reject|rule:[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?)$")
