@@ -56,9 +56,9 @@ def baseline(reference_rows):
     return ReferenceBaseline(CBPE().fit(r["probability"], r["label"]), "roc_auc", auc)
 
 
-def run(policy, reference, rows=None, current=None, **kw):
+def run(policy, reference, columns=None, current=None, **kw):
     mp = policy.model("credit")
-    inputs = WindowInputs(current=current or profile(rows), reference=reference, **kw)
+    inputs = WindowInputs(current=current or profile(columns), reference=reference, **kw)
     return compute_signals(WINDOW, mp, policy.signals_for("credit"), inputs)
 
 
@@ -275,3 +275,23 @@ def test_every_signal_is_valid_and_json_safe(policy, reference, baseline, make_r
 def _f1(y, pred):
     tp = np.sum((y == 1) & (pred == 1))
     return 2 * tp / (2 * tp + np.sum((y == 0) & (pred == 1)) + np.sum((y == 1) & (pred == 0)))
+
+
+def test_raw_rows_add_a_pca_signal_that_sees_a_broken_correlation(policy, reference, make_rows):
+    from watchkeeper.signals import Rows
+
+    rng = np.random.default_rng(3)
+    cov = [[1.0, 0.9, 0.0], [0.9, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    flipped = [[1.0, -0.9, 0.0], [-0.9, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    ref_rows = rng.multivariate_normal([0, 0, 0], cov, 4000)
+    names = ("x1", "x2", "minor")
+    for matrix, broken in (
+        (rng.multivariate_normal([0, 0, 0], cov, 1000), False),
+        (rng.multivariate_normal([0, 0, 0], flipped, 1000), True),
+    ):
+        rows = make_rows(1000, seed=22)
+        signals = run(policy, reference, rows, rows=Rows(ref_rows, matrix, names))
+        pca = by(signals, SignalKind.DATA_DRIFT, "pca_reconstruction")[0]
+        assert pca.details["flagged"] is broken
+        if broken:
+            assert {c[0] for c in pca.details["contributors"][:2]} == {"x1", "x2"}

@@ -86,6 +86,10 @@ def test_the_drifted_window_says_so_and_the_healthy_ones_do_not(setup):
     assert late and late[0].details["flagged"]
     pred = [s for s in by_hour[T0 + 2 * HOUR] if s.kind is SignalKind.PREDICTION_DRIFT]
     assert any(s.details["drifted"] for s in pred)
+    # raw rows from the event log and the reference file feed the multivariate check
+    for signals in by_hour.values():
+        pca = [s for s in signals if s.method == "pca_reconstruction"]
+        assert len(pca) == 1 and pca[0].details["n_current"] == 1500
 
 
 def test_labels_give_realised_performance_and_the_reference_gives_cbpe(setup):

@@ -4,13 +4,14 @@
     from watchkeeper.signals import SignalService, compute_signals, WindowInputs
 """
 
-from watchkeeper.signals.compute import WindowInputs, compute_signals
+from watchkeeper.signals.compute import Rows, WindowInputs, compute_signals
 from watchkeeper.signals.performance import Labelled, ReferenceBaseline
 from watchkeeper.signals.service import SignalService, StoredSignal
 
 __all__ = [
     "Labelled",
     "ReferenceBaseline",
+    "Rows",
     "SignalService",
     "StoredSignal",
     "WindowInputs",

@@ -2,7 +2,8 @@
 
 `compute_signals` reads nothing and writes nothing; `service.py` gathers its inputs from the
 store and the event log and stores what it returns. Order of the result: data quality, data
-drift (per feature, then the dataset), prediction drift, estimated performance, realised
+drift (per feature, then the dataset, then PCA reconstruction error over the numeric features
+when raw rows are given), prediction drift, estimated performance, realised
 performance and calibration, latency, label delay, freshness, duplicates.
 """
 
@@ -12,11 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from watchkeeper.core.records import Signal, WindowKey
+from watchkeeper.detectors.multivariate import pca_reconstruction
 from watchkeeper.policy.models import ModelPolicy
 from watchkeeper.policy.signals import SignalSettings
 from watchkeeper.profiles import WindowProfile
 from watchkeeper.signals import performance as perf
+from watchkeeper.signals.convert import from_multivariate
 from watchkeeper.signals.drift import feature_drift
 from watchkeeper.signals.quality import (
     duplicates_signal,
@@ -24,6 +29,19 @@ from watchkeeper.signals.quality import (
     label_delay_signal,
     quality_signals,
 )
+
+# PCA needs a baseline half and a fit half of the reference and a current sample of some size.
+MIN_ROWS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Raw numeric feature rows (reference and this window), for the multivariate check that
+    a per-feature profile cannot support. Columns in `names` order; NaN for missing."""
+
+    reference: np.ndarray
+    current: np.ndarray
+    names: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +62,7 @@ class WindowInputs:
     # Duplicates: events received with the window's batches and how many repeated an id.
     received: int = 0
     duplicates: int = 0
+    rows: Rows | None = None  # numeric rows for PCA reconstruction error (multivariate drift)
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -62,6 +81,11 @@ def compute_signals(
             {name: getattr(f, "drift", None) for name, f in model.features.items()},
         )
         out += drift
+        if inputs.rows is not None and len(inputs.rows.names) >= 2:
+            r = inputs.rows
+            if len(r.reference) >= MIN_ROWS and len(r.current) >= MIN_ROWS:
+                out.append(from_multivariate(pca_reconstruction(r.reference, r.current,
+                                                                list(r.names))))
         out += perf.prediction_drift(model, settings, reference, current)
         out += perf.estimated_performance(model, settings, inputs.baseline, current)
         out += perf.realised_performance(model, settings, inputs.labelled, inputs.baseline)

@@ -18,14 +18,15 @@ import pyarrow.compute as pc
 from sqlalchemy import delete, func, select
 
 from watchkeeper.core.clock import SYSTEM_CLOCK, Clock, ensure_utc
-from watchkeeper.core.enums import SignalKind, Task
+from watchkeeper.core.enums import FeatureType, SignalKind, Task
 from watchkeeper.core.errors import InputError
 from watchkeeper.core.records import Signal, WindowKey
+from watchkeeper.detectors.multivariate import DEFAULT_MAX_ROWS
 from watchkeeper.detectors.performance import CBPE, classification_metrics, regression_metrics
 from watchkeeper.ingest import IngestService
 from watchkeeper.ingest.sources.files import read_chunks
 from watchkeeper.profiles import WindowProfile, content_fingerprint
-from watchkeeper.signals.compute import WindowInputs, compute_signals
+from watchkeeper.signals.compute import Rows, WindowInputs, compute_signals
 from watchkeeper.signals.convert import finite, json_safe
 from watchkeeper.signals.performance import Labelled, ReferenceBaseline, binary_targets
 from watchkeeper.store import Store
@@ -56,7 +57,7 @@ class SignalService:
         self.policy = policy
         self.ingest = ingest
         self.clock = clock
-        self._baselines: dict[tuple[str, str], ReferenceBaseline | None] = {}
+        self._references: dict[tuple[str, str], _Reference] = {}
 
     # -- running ------------------------------------------------------------------------------
     def run(
@@ -112,9 +113,19 @@ class SignalService:
         except InputError:  # no reference (or unreadable): only freshness can be judged
             reference = WindowProfile()
         history = self._history(window, settings.quality.stuck_windows - 1)
-        need_events = (current.label is not None and current.label.n > 0) or (
-            mp.label_delay is not None)
+        reference_data = self._reference(model, mp)
+        names = _numeric_features(mp)
+        need_events = (
+            (current.label is not None and current.label.n > 0)
+            or mp.label_delay is not None
+            or (len(names) >= 2 and reference_data.rows is not None)
+        )
         events = self.ingest.read_events(model, window.start, window.end) if need_events else None
+        rows = None
+        if events is not None and reference_data.rows is not None and len(names) >= 2:
+            cur = _matrix(events, names)
+            if cur is not None:
+                rows = Rows(reference_data.rows, cur, tuple(names))
         now = self.clock.now()
         labelled = _labelled(mp, events) if events is not None else None
         event_times: list[datetime] = []
@@ -125,9 +136,9 @@ class SignalService:
         received, duplicates = self._batches(model, window)
         return WindowInputs(
             current=current, reference=reference, history=history, labelled=labelled,
-            baseline=self._baseline(model, mp), last_event_at=self._watermark(model), now=now,
+            baseline=reference_data.baseline, last_event_at=self._watermark(model), now=now,
             event_times=event_times, label_times=label_times, received=received,
-            duplicates=duplicates,
+            duplicates=duplicates, rows=rows,
         )
 
     def _history(self, window: WindowKey, count: int) -> list[WindowProfile]:
@@ -160,17 +171,17 @@ class SignalService:
             ).one()
         return int(rows), int(dups)
 
-    def _baseline(self, model: str, mp: Any) -> ReferenceBaseline | None:
-        """CBPE and the primary realised metric from the labelled reference file, once per
-        reference content."""
+    def _reference(self, model: str, mp: Any) -> _Reference:
+        """What the reference file gives beyond its profile (a fitted CBPE, the primary
+        realised metric, numeric rows for PCA), read once per reference content."""
         path = Path(self.policy.reference_path(model))
         try:
             key = (model, content_fingerprint(path))
         except OSError:
-            return None
-        if key not in self._baselines:
-            self._baselines[key] = _reference_baseline(mp, path)
-        return self._baselines[key]
+            return _Reference(None, None)
+        if key not in self._references:
+            self._references[key] = _read_reference(mp, path)
+        return self._references[key]
 
     # -- storing ------------------------------------------------------------------------------
     def _judged(self, model: str) -> set[tuple[datetime, datetime]]:
@@ -255,21 +266,47 @@ def _as_labelled(mp: Any, table: pa.Table) -> Labelled | None:
     return Labelled(np.asarray(labels, dtype=object).astype(str), y_pred=pred, segments=segments)
 
 
-def _reference_baseline(mp: Any, path: Path) -> ReferenceBaseline | None:
-    """Fit CBPE and measure the primary metric on the reference's labelled rows."""
+@dataclass(frozen=True, slots=True)
+class _Reference:
+    baseline: ReferenceBaseline | None
+    rows: np.ndarray | None
+
+
+def _numeric_features(mp: Any) -> list[str]:
+    return [n for n, t in mp.feature_types().items() if t is FeatureType.NUMERIC]
+
+
+def _matrix(table: pa.Table, names: list[str]) -> np.ndarray | None:
+    if table.num_rows == 0 or any(n not in table.column_names for n in names):
+        return None
+    cols = [np.asarray(pc.cast(table.column(n), pa.float64()).to_numpy(zero_copy_only=False),
+                       dtype=float) for n in names]
+    return np.column_stack(cols)
+
+
+def _read_reference(mp: Any, path: Path) -> _Reference:
     tables = []
-    rows = 0
+    n = 0
     try:
         for chunk in read_chunks(path):
             tables.append(chunk.table)
-            rows += chunk.table.num_rows
-            if rows >= REFERENCE_ROWS:
+            n += chunk.table.num_rows
+            if n >= REFERENCE_ROWS:
                 break
     except InputError:
-        return None
+        return _Reference(None, None)
     if not tables:
-        return None
+        return _Reference(None, None)
     table = pa.concat_tables(tables, promote_options="permissive")
+    rows = _matrix(table, _numeric_features(mp))
+    if rows is not None and len(rows) > 2 * DEFAULT_MAX_ROWS:
+        keep = np.random.default_rng(0).choice(len(rows), 2 * DEFAULT_MAX_ROWS, replace=False)
+        rows = rows[np.sort(keep)]
+    return _Reference(_reference_baseline(mp, table), rows)
+
+
+def _reference_baseline(mp: Any, table: pa.Table) -> ReferenceBaseline | None:
+    """Fit CBPE and measure the primary metric on the reference's labelled rows."""
     if "label" not in table.column_names:
         return None
     table = table.filter(pc.is_valid(table.column("label")))

@@ -137,3 +137,12 @@ def test_bad_input_is_refused_naming_the_argument(data, call, field):
     with pytest.raises(InputError) as err:
         call(data)
     assert err.value.field == field
+
+
+def test_pca_on_independent_features_keeps_a_residual_and_stays_quiet():
+    rng = np.random.default_rng(5)
+    ref, cur = rng.normal(size=(3000, 4)), rng.normal(size=(3000, 4))
+    r = pca_reconstruction(ref, cur, NAMES[:4])
+    assert r.details["n_components"] == 3  # 95% would keep all 4 and see nothing
+    assert r.details["reference_error"] > 0.01
+    assert not r.flagged and abs(r.effect_size) < 0.1

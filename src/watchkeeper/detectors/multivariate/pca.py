@@ -6,8 +6,9 @@ whose correlations or ranges changed are not. Steps:
 
 1. Impute missing values with reference medians, standardise with reference mean and sd.
 2. Split the (subsampled) reference in two with ``seed``: fit PCA keeping enough components
-   for ``variance`` (default 95%) of the variance on one half, and measure the baseline error
-   on the other half, so the baseline is not flattered by in-sample fit.
+   for ``variance`` (default 95%) of the variance, but at most d - 1, on one half, and
+   measure the baseline error on the other half, so the baseline is not flattered by in-sample
+   fit.
 3. Row error = mean squared reconstruction error over features. Statistic: mean current
    error / mean baseline error; effect size: that ratio - 1. The p-value is a one-sided
    Mann-Whitney U test (current errors larger). Drift needs ``p <= alpha`` and an effect of at
@@ -70,7 +71,10 @@ def pca_reconstruction(
     order = rng.permutation(len(ref_z))
     half = len(order) // 2
     fit_rows, base_rows = ref_z[order[:half]], ref_z[order[half:]]
-    pca = PCA(n_components=variance, svd_solver="full", random_state=seed).fit(fit_rows)
+    # Keep at most d - 1 components: with every component kept the reconstruction is exact and
+    # blind (independent features each explain 1/d of the variance, so 95% keeps them all).
+    kept = PCA(n_components=variance, svd_solver="full").fit(fit_rows).n_components_
+    pca = PCA(n_components=min(int(kept), len(names) - 1), svd_solver="full").fit(fit_rows)
 
     base_sq = _squared_errors(pca, base_rows)
     cur_sq = _squared_errors(pca, cur_z)
@@ -78,8 +82,8 @@ def pca_reconstruction(
     base_mean = float(base_err.mean())
     cur_mean = float(cur_err.mean())
     # A reference that PCA reconstructs perfectly (features exact linear combinations) has zero
-    # baseline error; guard the ratio with a tiny floor in standardised units.
-    floor = max(base_mean, 1e-12)
+    # baseline error; a floor in standardised units keeps rounding noise from becoming a ratio.
+    floor = max(base_mean, 1e-6)
     ratio = cur_mean / floor
     effect = ratio - 1.0
     p_value = float(stats.mannwhitneyu(cur_err, base_err, alternative="greater").pvalue)
