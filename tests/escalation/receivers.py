@@ -69,6 +69,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, each response would wait for
+    # the client's delayed ACK (~40 ms), which no real webhook endpoint does.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -98,6 +101,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(reply.body)
 
     do_PUT = do_POST
+
+    def do_GET(self) -> None:
+        """GET /_stats: what was accepted, for a receiver running in another process."""
+        rec = self.server.receiver
+        with rec.lock:
+            body = json.dumps({"requests": len(rec.requests),
+                               "accepted": dict(rec.accepted)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 class HttpReceiver:
@@ -234,3 +249,11 @@ class SmtpSink:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+if __name__ == "__main__":  # a receiver in its own process (the benchmark uses this)
+    import sys
+
+    receiver = HttpReceiver(int(sys.argv[1]) if len(sys.argv) > 1 else 0).start()
+    print(receiver.port, flush=True)
+    threading.Event().wait()

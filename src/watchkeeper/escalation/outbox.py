@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -91,22 +91,47 @@ def enqueue(
 ) -> bool:
     """Queue one notification in the caller's transaction. Returns False (and changes nothing)
     when a notification with this idempotency key was queued before."""
+    row = outbox_values(incident_id, channel, audience, payload, idempotency_key, now=now,
+                        max_attempts=max_attempts)
+    return enqueue_many(session, [row]) == 1
+
+
+def outbox_values(
+    incident_id: str,
+    channel: ChannelConfig,
+    audience: str,
+    payload: Notification | Mapping[str, Any],
+    idempotency_key: str,
+    *,
+    now: datetime,
+    max_attempts: int | None = None,
+) -> dict[str, Any]:
+    """One outbox row's values, for `enqueue_many`."""
     body = payload.to_dict() if isinstance(payload, Notification) else dict(payload)
     attempts = max_attempts or int(channel.settings.get("max_attempts") or 0) or None
-    values = {
+    return {
         "id": new_id("ntf"), "idempotency_key": idempotency_key, "incident_id": incident_id,
         "channel": channel.name, "channel_type": channel.type,
         "channel_config": channel.to_dict(), "audience": audience, "payload": body,
         "status": PENDING, "attempts": 0, "max_attempts": attempts or DEFAULT_MAX_ATTEMPTS,
         "next_attempt_at": ensure_utc(now), "created_at": ensure_utc(now),
     }
+
+
+def enqueue_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Queue many rows (from `outbox_values`) in one statement; returns how many were new.
+
+    INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, with the values bound as parameters
+    so the statement compiles once; RETURNING counts the inserted rows on both databases
+    (rowcount is not reliable for this statement).
+    """
+    if not rows:
+        return 0
     dialect = session.get_bind().dialect.name
-    stmt = (pg_insert(OutboxRow) if dialect == "postgresql" else sqlite_insert(OutboxRow))
-    # RETURNING tells inserted from skipped on both databases (rowcount is not reliable here).
-    inserted = session.execute(
-        stmt.values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OutboxRow.__table__.c.id)).first()
-    return inserted is not None
+    table = OutboxRow.__table__
+    stmt = (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table))
+    stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    return len(session.execute(stmt, list(rows)).all())
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +156,13 @@ class _Result:
     duration_ms: float
 
 
+def _group_by_keys(rows: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(tuple(sorted(r)), []).append(r)
+    return groups
+
+
 def _claim(store: Store, now: datetime, limit: int, retry: RetryPolicy) -> list[_Claimed]:
     with store.session() as s:
         rows = s.execute(
@@ -145,9 +177,10 @@ def _claim(store: Store, now: datetime, limit: int, retry: RetryPolicy) -> list[
         if not rows:
             return []
         lease_end = now + retry.lease
-        s.execute(update(OutboxRow), [
-            {"id": r.id, "status": SENDING, "attempts": r.attempts + 1,
-             "next_attempt_at": lease_end} for r in rows])
+        table = OutboxRow.__table__
+        s.execute(update(table).where(table.c.id == bindparam("_id"))
+                  .values(status=SENDING, attempts=bindparam("n"), next_attempt_at=lease_end),
+                  [{"_id": r.id, "n": r.attempts + 1} for r in rows])
         return [_Claimed(r.id, r.idempotency_key, r.incident_id, r.channel_config, r.payload,
                          r.attempts + 1, r.max_attempts) for r in rows]
 
@@ -267,8 +300,15 @@ def _record(store: Store, now: datetime, results: Sequence[_Result], retry: Retr
                          "status_code": r.status_code, "error": r.error,
                          "duration_ms": round(r.duration_ms, 3)})
     with store.session() as s:
-        s.execute(update(OutboxRow), updates)
-        s.add_all(DeliveryAttempt(**a) for a in attempts)
+        # Core executemany statements: the ORM's per-object bookkeeping cost more than the
+        # database work at hundreds of rows per round.
+        for keys, group in _group_by_keys(updates).items():
+            table = OutboxRow.__table__
+            stmt = update(table).where(table.c.id == bindparam("_id")).values(
+                {k: bindparam(k) for k in keys if k != "id"})
+            s.execute(stmt, [{**{k: u[k] for k in keys if k != "id"}, "_id": u["id"]}
+                             for u in group])
+        s.execute(insert(DeliveryAttempt.__table__), attempts)
         for r in dead:  # the audit head lock is taken last, as audit.append asks
             audit_append(s, actor=ACTOR, action=AuditAction.NOTIFICATION_FAILED,
                          subject=f"incident:{r.job.incident_id}", at=now, details={

@@ -28,7 +28,7 @@ from watchkeeper.escalation.deadlines import Event, Timeline, timeline
 from watchkeeper.escalation.incident import IncidentView
 from watchkeeper.escalation.messages import Message, render_message
 from watchkeeper.escalation.notification import Notification
-from watchkeeper.escalation.outbox import enqueue
+from watchkeeper.escalation.outbox import enqueue, enqueue_many, outbox_values
 from watchkeeper.escalation.routing import Route, deputy_route, route
 from watchkeeper.store.tables.escalation import EscalationState, MessageRow, OutboxRow
 
@@ -113,16 +113,19 @@ class EscalationService:
         originals = {v.id: obj for v, obj in zip(views, items, strict=True)}
         result = TickResult(incidents=len(views))
         known = _known_keys(session, [v.id for v in views])
+        states = _states(session, [v.id for v in views])
+        batch: list[dict[str, Any]] = []
         for inc in views:
             tl, planned = self._planned(inc, now)
             result.timings[inc.id] = tl.to_dict()
-            self._save_state(session, inc, tl, now)
+            self._save_state(session, states.get(inc.id), inc, tl, now)
             for p in planned:
-                self._emit(session, p, known, now, result, originals.get(inc.id))
+                self._emit(session, p, known, now, result, originals.get(inc.id), batch)
+        result.queued = enqueue_many(session, batch)
         return result
 
     def _emit(self, session: Session, p: _Planned, known: set[str], now: datetime,
-              result: TickResult, original: Any) -> None:
+              result: TickResult, original: Any, batch: list[dict[str, Any]]) -> None:
         inc = p.incident
         targets = [t for t in p.route.channels if _wants(p.event, t.audience,
                                                          self.config.channels[t.channel])]
@@ -155,10 +158,9 @@ class EscalationService:
                     and self.config.messages.external_audiences_need_approval):
                 drafts.setdefault(t.audience, []).append(channel)
                 continue
-            if enqueue(session, inc.id, channel, t.audience, note, note.idempotency_key,
-                       now=now):
-                result.queued += 1
-                queued_channels.append(t.channel)
+            batch.append(outbox_values(inc.id, channel, t.audience, note, note.idempotency_key,
+                                       now=now))
+            queued_channels.append(t.channel)
         for audience, channels in drafts.items():
             if _save_draft(session, f"{prefix}:{audience}", inc, audience, p, messages[audience],
                            recipients, channels, now):
@@ -177,10 +179,9 @@ class EscalationService:
                      subject=f"incident:{inc.id}", at=now, details=details)
         _record_on_incident(session, original, now, p, details)
 
-    def _save_state(self, session: Session, inc: IncidentView, tl: Timeline,
-                    now: datetime) -> None:
+    def _save_state(self, session: Session, row: EscalationState | None, inc: IncidentView,
+                    tl: Timeline, now: datetime) -> None:
         current = route(self.config, tl.current.tier, now, inc.model)
-        row = session.get(EscalationState, inc.id)
         values = {"tier": str(tl.current.tier),
                   "ack_deadline": tl.current.ack_deadline if tl.stopped_at is None else None,
                   "next_escalation": tl.next_escalation, "next_reminder": tl.next_reminder,
@@ -310,6 +311,15 @@ def _save_draft(session: Session, key: str, inc: IncidentView, audience: str, p:
                            channels=[c.to_dict() for c in channels], created_at=now))
     session.flush()
     return True
+
+
+def _states(session: Session, incident_ids: list[str]) -> dict[str, EscalationState]:
+    out: dict[str, EscalationState] = {}
+    for i in range(0, len(incident_ids), 500):
+        chunk = incident_ids[i:i + 500]
+        out.update((r.incident_id, r) for r in session.scalars(
+            select(EscalationState).where(EscalationState.incident_id.in_(chunk))))
+    return out
 
 
 def _known_keys(session: Session, incident_ids: list[str]) -> set[str]:

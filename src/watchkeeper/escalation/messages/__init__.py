@@ -8,7 +8,7 @@ is removed before rendering. Messages to external audiences start as drafts unti
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,9 +49,9 @@ class Message:
     facts: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {f: getattr(self, f) for f in self.__dataclass_fields__}
         d["causes"] = list(self.causes)
-        d["next_steps"] = list(self.next_steps)
+        d["next_steps"] = [dict(s) for s in self.next_steps]
         d["facts"] = dict(self.facts)
         return d
 
