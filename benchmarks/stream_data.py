@@ -109,13 +109,17 @@ def _segments(rng: np.random.Generator, n_changes: int, lo: int, hi: int) -> lis
 
 
 def mean_shifts(
-    seed: int, delta: float, n_streams: int = 10, n_changes: int = 4
+    seed: int,
+    delta: float,
+    n_streams: int = 10,
+    n_changes: int = 4,
+    segment: tuple[int, int] = (2000, 4000),
 ) -> list[LabelledStream]:
-    """N(0, 1) with the mean jumping by +/- delta (alternating) every 2,000-4,000 points."""
+    """N(0, 1) with the mean jumping by +/- delta (alternating) every `segment` points."""
     rng = np.random.default_rng(seed)
     out = []
     for k in range(n_streams):
-        lengths = _segments(rng, n_changes, 2000, 4000)
+        lengths = _segments(rng, n_changes, *segment)
         parts = [rng.normal(delta * (j % 2), 1.0, m) for j, m in enumerate(lengths)]
         cps = tuple(int(c) for c in np.cumsum(lengths)[:-1])
         out.append(LabelledStream(f"mean+{delta}/{k}", np.concatenate(parts), cps))
@@ -125,7 +129,7 @@ def mean_shifts(
 def variance_shifts(
     seed: int, factor: float = 2.0, n_streams: int = 10, segment: tuple[int, int] = (2000, 4000)
 ) -> list[LabelledStream]:
-    """N(0, 1) whose standard deviation alternates between 1 and `factor`."""
+    """N(0, 1) whose standard deviation alternates between 1 and `factor` every `segment` points."""
     rng = np.random.default_rng(seed)
     out = []
     for k in range(n_streams):
