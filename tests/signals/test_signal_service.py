@@ -146,3 +146,15 @@ def test_a_model_without_labels_in_its_reference_gets_no_cbpe(
     signals = SignalService(store, policy, ingest, clock=clock).run("credit", T0, T0 + HOUR)
     assert not any(s.kind is SignalKind.ESTIMATED_PERFORMANCE for s in signals)
     assert any(s.kind is SignalKind.DATA_DRIFT for s in signals)
+
+
+def test_a_late_batch_gets_its_window_judged_again(setup, make_rows):
+    service, _, _ = setup
+    service.run_closed("credit")
+    late = make_rows(300, seed=50)
+    service.ingest.ingest_events("credit", _events(late, 1, "late-"))
+    again = service.run_closed("credit")
+    assert list(again) == [k for k in again if k.start == T0 + HOUR] and len(again) == 1
+    x1 = next(s for s in next(iter(again.values())) if s.feature == "x1" and s.method == "ks")
+    assert x1.details["n_current"] == 1800
+    assert service.run_closed("credit") == {}

@@ -66,23 +66,22 @@ class SignalService:
         """Compute, store and return the signals of one window ([start, end), or count window
         `index` spanning that time)."""
         window = WindowKey(model, ensure_utc(start), ensure_utc(end))
-        signals = self.compute(window, index=index)
-        self._save(window, signals)
+        inputs = self._gather(window, index)
+        signals = self._compute(window, inputs)
+        self._save(window, signals, inputs.current.n)
         return signals
 
     def compute(self, window: WindowKey, *, index: int | None = None) -> list[Signal]:
         """Gather the inputs and compute, without storing."""
-        mp = self.policy.model(window.model)
-        settings = self.policy.signals_for(window.model)
-        inputs = self._inputs(window, mp, settings, index)
-        return compute_signals(window, mp, settings, inputs)
+        return self._compute(window, self._gather(window, index))
 
     def run_closed(self, model: str) -> dict[WindowKey, list[Signal]]:
-        """Run every closed window of `model` that has no stored signals yet, oldest first."""
+        """Run every closed window of `model` not judged yet, or judged when it held fewer
+        events than now (a late batch arrived), oldest first."""
         done = self._judged(model)
         out = {}
         for w in self.ingest.list_windows(model):
-            if w.closed and (w.start, w.end) not in done:
+            if w.closed and done.get((w.start, w.end)) != w.n:
                 key = WindowKey(model, w.start, w.end)
                 out[key] = self.run(model, w.start, w.end, index=w.index)
         return out
@@ -102,7 +101,13 @@ class SignalService:
             return [_from_row(r) for r in rows]
 
     # -- inputs -------------------------------------------------------------------------------
-    def _inputs(self, window: WindowKey, mp: Any, settings: Any, index: int | None) -> WindowInputs:
+    def _compute(self, window: WindowKey, inputs: WindowInputs) -> list[Signal]:
+        mp = self.policy.model(window.model)
+        return compute_signals(window, mp, self.policy.signals_for(window.model), inputs)
+
+    def _gather(self, window: WindowKey, index: int | None) -> WindowInputs:
+        mp = self.policy.model(window.model)
+        settings = self.policy.signals_for(window.model)
         model = window.model
         current = self.ingest.read_window_profile(
             model, None if index is not None else window.start,
@@ -184,29 +189,30 @@ class SignalService:
         return self._references[key]
 
     # -- storing ------------------------------------------------------------------------------
-    def _judged(self, model: str) -> set[tuple[datetime, datetime]]:
+    def _judged(self, model: str) -> dict[tuple[datetime, datetime], int]:
+        """Judged windows and their event count at the time."""
         with self.store.session(read_only=True) as session:
             rows = session.execute(
-                select(SignalRow.window_start, SignalRow.window_end)
+                select(SignalRow.window_start, SignalRow.window_end, SignalRow.window_n)
                 .where(SignalRow.model == model).distinct()
             ).all()
-        return {(ensure_utc(a), ensure_utc(b)) for a, b in rows}
+        return {(ensure_utc(a), ensure_utc(b)): int(n) for a, b, n in rows}
 
-    def _save(self, window: WindowKey, signals: list[Signal]) -> None:
+    def _save(self, window: WindowKey, signals: list[Signal], window_n: int) -> None:
         now = self.clock.now()
         with self.store.session() as session:
             session.execute(delete(SignalRow).where(
                 SignalRow.model == window.model, SignalRow.window_start == window.start,
                 SignalRow.window_end == window.end))
-            session.add_all([_to_row(window, s, now) for s in signals])
+            session.add_all([_to_row(window, s, now, window_n) for s in signals])
 
 
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def _to_row(window: WindowKey, s: Signal, now: datetime) -> SignalRow:
+def _to_row(window: WindowKey, s: Signal, now: datetime, window_n: int) -> SignalRow:
     return SignalRow(
-        model=window.model, window_start=window.start, window_end=window.end,
+        model=window.model, window_start=window.start, window_end=window.end, window_n=window_n,
         kind=s.kind.value, method=s.method[:60], feature=s.feature, segment=s.segment,
         severity=float(s.severity), statistic=finite(s.statistic), p_value=finite(s.p_value),
         effect_size=finite(s.effect_size), threshold=finite(s.threshold),

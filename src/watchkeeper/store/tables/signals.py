@@ -24,6 +24,8 @@ class SignalRow(Base):
     model: Mapped[str] = mapped_column(String(200), nullable=False)
     window_start: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     window_end: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # Events in the window when judged: a late batch grows it, and the window is judged again.
+    window_n: Mapped[int] = mapped_column(Integer, nullable=False)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)  # SignalKind value
     method: Mapped[str] = mapped_column(String(60), nullable=False)
     feature: Mapped[str | None] = mapped_column(String(200), nullable=True)
