@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from watchkeeper.audit.chain import GENESIS_HASH, AuditEntry, entry_hash
 from watchkeeper.audit.trail import append, export, iter_entries, list_entries
-from watchkeeper.audit.verify import VerifyResult, verify
+from watchkeeper.audit.verify import VerifyResult, verify, verify_against_export
 from watchkeeper.core.audit_events import AuditAction
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "iter_entries",
     "list_entries",
     "verify",
+    "verify_against_export",
 ]

@@ -10,7 +10,7 @@ head hash elsewhere to anchor it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from watchkeeper.audit.chain import GENESIS_HASH, AuditEntry, entry_hash
 from watchkeeper.core.clock import ensure_utc
+from watchkeeper.core.errors import InputError
 from watchkeeper.store.tables.foundation import AuditHead, AuditLog
 
 _LOG = AuditLog.__table__
@@ -197,3 +198,101 @@ def verify(session: Session) -> VerifyResult:
             "appends always move the head",
         )
     return VerifyResult(True, checked, None, "chain intact", head_hash=head.hash)
+
+
+def _exported(lines: Iterable[str], source: str) -> Iterator[tuple[int, int, str]]:
+    """(line number, seq, hash) of each exported entry, each checked against its own hash."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            seq, stored = rec["seq"], rec["hash"]
+            recomputed = entry_hash(
+                seq=seq,
+                at=datetime.fromisoformat(rec["at"]),
+                actor=rec["actor"],
+                action=rec["action"],
+                subject=rec["subject"],
+                details=rec["details"],
+                prev_hash=rec["prev_hash"],
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(
+                f"not an audit export line ({type(exc).__name__}: {exc})",
+                file=source,
+                row=number,
+                expected="one JSON object per line as `audit export` writes",
+            ) from None
+        if recomputed != stored:
+            raise InputError(
+                f"exported entry {seq} does not match its own hash; the export itself was changed",
+                file=source,
+                row=number,
+                expected="an unmodified `audit export` file",
+            )
+        yield number, seq, stored
+
+
+def verify_against_export(
+    session: Session, lines: Iterable[str], *, source: str = "export"
+) -> VerifyResult:
+    """`verify`, then check every entry of an earlier export is still in the database unchanged.
+
+    An export kept outside the database anchors the chain: rewriting entries from some point to
+    the end together with audit_head passes `verify` but not this. Raises InputError when the
+    export file itself is malformed or was changed.
+    """
+    result = verify(session)
+    if not result.ok:
+        return result
+    matched = 0
+    stored_hashes: dict[int, str] = {}
+    previous_seq = None
+    for number, seq, exported_hash in _exported(lines, source):
+        if previous_seq is not None and seq != previous_seq + 1:
+            raise InputError(
+                f"entry {seq} follows entry {previous_seq}",
+                file=source,
+                row=number,
+                expected="consecutive seqs, as `audit export` writes",
+            )
+        previous_seq = seq
+        if not stored_hashes:  # read the database side in batches alongside the file
+            rows = session.execute(
+                select(_LOG.c.seq, _LOG.c.hash).where(_LOG.c.seq >= seq, _LOG.c.seq < seq + 1000)
+            )
+            stored_hashes = {seq_: hash_ for seq_, hash_ in rows}
+            if not stored_hashes:
+                return VerifyResult(
+                    False,
+                    matched,
+                    seq,
+                    f"deleted: entry {seq} of the export is not in the database "
+                    "(the chain was cut back and its head rewritten)",
+                )
+        stored = stored_hashes.pop(seq, None)
+        if stored is None:
+            return VerifyResult(
+                False,
+                matched,
+                seq,
+                f"deleted: entry {seq} of the export is not in the database "
+                "(the chain was cut back and its head rewritten)",
+            )
+        if stored != exported_hash:
+            return VerifyResult(
+                False,
+                matched,
+                seq,
+                f"altered: entry {seq} differs from the exported copy (the chain "
+                "was rewritten from here on, head included)",
+            )
+        matched += 1
+    return VerifyResult(
+        True,
+        result.checked,
+        None,
+        f"chain intact; {matched} exported entries match",
+        head_hash=result.head_hash,
+    )

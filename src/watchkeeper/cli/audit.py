@@ -38,12 +38,30 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
 
     @audit_app.command("verify")
-    def verify(db: str | None = DbOption) -> None:
+    def verify(
+        db: str | None = DbOption,
+        against: Path | None = typer.Option(
+            None,
+            "--against",
+            help="An earlier `audit export`: also check its entries are still there unchanged.",
+        ),
+    ) -> None:
         """Check the hash chain; exit 1 naming the first altered, inserted or deleted entry."""
         with open_existing(db) as store, store.session(read_only=True) as s:
-            result = audit.verify(s)
+            if against is None:
+                result = audit.verify(s)
+            else:
+                try:
+                    with against.open(encoding="utf-8") as fh:
+                        result = audit.verify_against_export(s, fh, source=str(against))
+                except OSError as exc:
+                    raise fail(f"--against: cannot read {against}: {exc.strerror}") from None
+                except WatchkeeperError as exc:
+                    raise fail(str(exc)) from None
         if result.ok:
             out.print(str(result))
+            if against is not None:
+                out.print(result.reason)
             out.print(f"head hash {result.head_hash}")
             return
         out.print(
