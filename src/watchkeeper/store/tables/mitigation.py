@@ -90,6 +90,7 @@ class Rollout(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     model: Mapped[str] = mapped_column(String(200), nullable=False)
+    run_id: Mapped[str | None] = mapped_column(String(40))  # the retraining run it came from
     candidate: Mapped[int] = mapped_column(Integer, nullable=False)
     baseline: Mapped[int | None] = mapped_column(Integer)
     incident_id: Mapped[str | None] = mapped_column(String(40))
@@ -103,3 +104,23 @@ class Rollout(Base):
     signed_off_by: Mapped[str | None] = mapped_column(String(200))
     signed_off_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     verdicts: Mapped[list[Any]] = mapped_column(JSON, nullable=False)
+
+
+class DataQuarantine(Base):
+    """A window of a model's input data held back from retraining (a data-quality cause)."""
+
+    __tablename__ = "data_quarantines"
+    __table_args__ = (Index("ix_data_quarantines_model_start", "model", "start"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), nullable=False)
+    start: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    end: Mapped[datetime | None] = mapped_column(UtcDateTime)  # None: still broken
+    feature: Mapped[str | None] = mapped_column(String(200))
+    check: Mapped[str | None] = mapped_column(String(60))  # the data-quality check that fired
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    incident_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    released_by: Mapped[str | None] = mapped_column(String(200))
