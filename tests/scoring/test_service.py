@@ -117,3 +117,23 @@ def test_concurrent_scorers_of_one_model_never_double_step(store: Store, db_url:
     assert errors == []
     svc = ScoringService(store)
     assert len(svc.scores("m")) == 1 and svc.state("m").persistence.step == 1
+
+
+def test_a_window_is_scored_from_the_signals_stored_for_it(store: Store) -> None:
+    from watchkeeper.scoring.service import stored_signal_windows
+    from watchkeeper.store.tables.signals import SignalRow
+
+    with store.session() as s:
+        for i, severity in ((0, 0.97), (1, 0.97), (2, 0.05)):
+            w = window(i)
+            s.add(SignalRow(model="m", window_start=w.start, window_end=w.end, window_n=50,
+                            kind="data_drift", method="psi", feature="income",
+                            segment=None, severity=severity, statistic=0.5, p_value=1e-9,
+                            effect_size=0.5, threshold=0.1, catastrophic=False,
+                            evidence="income: PSI 0.5", details={}, created_at=T0))
+    assert len(stored_signal_windows(store)) == 3
+    svc = ScoringService(store)
+    first, second = svc.score_stored(window(0)), svc.score_stored(window(1))
+    assert first.raw_tier == Tier.T3 and second.tier == Tier.T3
+    assert second.contributors[0].feature == "income"
+    assert svc.score_stored(window(5)).value == 0  # nothing stored: nothing found

@@ -166,6 +166,18 @@ class ScoringService:
                 )
         return scored.score
 
+    def score_stored(
+        self, window: WindowKey, *, importance: Mapping[str, float] | None = None,
+        context: ModelContext | None = None, config: ScoringConfig | None = None,
+    ) -> Score:
+        """Score a closed window from the signals the signals stage stored for it (a window
+        without stored signals scores 0: no detector found anything)."""
+        start = ensure_utc(window.start)
+        stored = stored_signal_windows(self.store, models=[window.model], since=start)
+        signals = next((sig for key, sig in stored if key.start == start), [])
+        return self.score(window, signals, importance=importance, context=context,
+                          config=config)
+
     @staticmethod
     def _row(scored: Scored, now: datetime) -> ScoreRow:
         sc, d = scored.score, scored.decision
