@@ -79,3 +79,41 @@ def test_regression_kpi_reference_and_prediction_drift(policy):
     assert not any(
         s.kind in (SignalKind.ESTIMATED_PERFORMANCE, SignalKind.CALIBRATION) for s in signals
     )
+
+
+MULTICLASS = """\
+version: 1
+people:
+  ana: {email: ana@example.com}
+models:
+  - name: topic
+    task: multiclass_classification
+    owner: ana
+    reference: reference.parquet
+    schema:
+      features:
+        length: {type: numeric}
+      prediction: label
+      label: multiclass
+    window: {every: 1h}
+    kpis:
+      - {metric: accuracy, min: 0.8}
+"""
+
+
+def test_multiclass_accuracy_kpi_from_labels(tmp_path):
+    (tmp_path / "watchkeeper.yaml").write_text(MULTICLASS)
+    (tmp_path / "reference.parquet").write_bytes(b"")
+    policy = load_policy(tmp_path / "watchkeeper.yaml")
+    rng = np.random.default_rng(0)
+    truth = rng.choice(["a", "b", "c"], 400).astype(object)
+    pred = truth.copy()
+    pred[:160] = "c"  # 40% forced to c; a third of those were c already
+    length = rng.normal(100, 10, 400)
+    prof = build_profile({"length": length}, {"length": "numeric"}, prediction=pred)
+    inputs = WindowInputs(current=prof, reference=prof, labelled=Labelled(truth, y_pred=pred))
+    window = WindowKey("topic", T0, T0 + timedelta(hours=1))
+    signals = compute_signals(window, policy.model("topic"), policy.signals_for("topic"), inputs)
+    acc = next(s for s in signals if s.kind is SignalKind.PERFORMANCE)
+    assert acc.method == "accuracy" and acc.details["flagged"]
+    assert acc.statistic == pytest.approx(np.mean(truth == pred))

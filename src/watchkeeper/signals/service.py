@@ -115,7 +115,7 @@ class SignalService:
         )
         try:
             reference = self.ingest.reference_profile(model)
-        except InputError:  # no reference (or unreadable): only freshness can be judged
+        except (InputError, OSError):  # no reference, or unreadable: only freshness is judged
             reference = WindowProfile()
         history = self._history(window, settings.quality.stuck_windows - 1)
         reference_data = self._reference(model, mp)
