@@ -130,3 +130,13 @@ def test_wald_interval_needs_a_p_value_and_an_effect() -> None:
     assert effect_interval(sig(effect_size=0.3, p_value=1.0)) is None
     lo, hi = effect_interval(sig(effect_size=0.3, p_value=0.05))
     assert lo == pytest.approx(0.0, abs=1e-3) and hi == pytest.approx(0.6, abs=1e-3)
+
+
+def test_a_held_tier_explains_why_it_stays_up() -> None:
+    cfg = ScoringConfig()
+    state = ModelState()
+    for i in range(2):
+        _, state = score_window(window(i), [sig(K.LATENCY, 0.95)], cfg, state)
+    scored, _ = score_window(window(2), [], cfg, state)
+    assert scored.score.tier > Tier.T0 and scored.score.value == 0
+    assert "stays at" in scored.score.summary and "healthy" not in scored.score.summary

@@ -79,7 +79,12 @@ def summary(
 ) -> str:
     tier = decision.tier
     if not contributors:
-        return f"{model} looks healthy: no signal rose above its noise level (score {value:.0f})."
+        if tier == 0:
+            return (f"{model} looks healthy: no signal rose above its noise level "
+                    f"(score {value:.0f}).")
+        why = ("it keeps flapping between tiers" if decision.held
+               else "the score has not stayed below the leave threshold long enough")
+        return f"{model} scored {value:.0f}/100 but stays at {tier} because {why}."
     head = f"{model} scored {value:.0f}/100 ({tier}, {MEANING[tier]})"
     top = contributors[0]
     text = f"{head} mainly because {phrase_of(top)} ({top.share:.0%} of the score)"

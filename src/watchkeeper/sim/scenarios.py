@@ -76,6 +76,7 @@ class Scenario:
     script: Script | None = None  # None: a no-incident control
     duration: int = 12  # windows
     abrupt: bool = False
+    stress: bool = False  # deliberately near the detectors' thresholds: where detection ends
 
     @property
     def control(self) -> bool:
@@ -150,6 +151,27 @@ def _calibration(rng: np.random.Generator, spec: TrafficSpec):
             {"cause": SignalKind.CALIBRATION, "severity": "medium"})
 
 
+def _subtle_shift(rng: np.random.Generator, spec: TrafficSpec):
+    j = _cause_feature(rng, spec)
+    delta = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.25, 0.45))
+    return (lambda _k: Effects(shift={j: delta}),
+            {"cause": SignalKind.DATA_DRIFT, "feature": spec.feature_names[j],
+             "severity": "low"})
+
+
+def _partial_nulls(rng: np.random.Generator, spec: TrafficSpec):
+    j, rate = _cause_feature(rng, spec), float(rng.uniform(0.08, 0.2))
+    return (lambda _k: Effects(nulls={j: rate}),
+            {"cause": SignalKind.DATA_QUALITY, "feature": spec.feature_names[j],
+             "severity": "low"})
+
+
+def _mild_latency(rng: np.random.Generator, spec: TrafficSpec):
+    factor = float(rng.uniform(1.4, 2.0))
+    return (lambda _k: Effects(latency_factor=factor),
+            {"cause": SignalKind.LATENCY, "severity": "low"})
+
+
 _SEASONAL = TrafficSpec(seasonal_amplitude=0.5, volume_amplitude=0.3)
 
 # The catalogue: an explicit list, in the order reports show it.
@@ -178,6 +200,14 @@ SCENARIOS: list[Scenario] = [
              spec=TrafficSpec(heavy_tails=True)),
     Scenario("control_growth", "no incident: slowly growing volume and benign mean creep",
              spec=TrafficSpec(growth_per_week=0.15, drift_per_week=0.03)),
+    # Stress probes, reported apart from the quality bar: effects at or below what the
+    # detectors are configured to call significant.
+    Scenario("stress_subtle_shift", "an important feature shifts by only 0.25-0.45 sd",
+             script=_subtle_shift, abrupt=True, stress=True),
+    Scenario("stress_partial_nulls", "8-20% of an important feature's values go missing",
+             script=_partial_nulls, abrupt=True, stress=True),
+    Scenario("stress_mild_latency", "latency rises by only 1.4-2x", script=_mild_latency,
+             abrupt=True, stress=True),
 ]
 
 BY_NAME = {s.name: s for s in SCENARIOS}
