@@ -197,3 +197,12 @@ def test_console_logs_the_message(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="watchkeeper.escalation.console")
     NOTIFIERS["console"](ChannelConfig("log", "console"), {}).send(sample_notification())
     assert "inc_01:T2:trigger:ops" in caplog.text and "Income distribution drift" in caplog.text
+
+
+def test_console_prints_to_the_configured_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    channel = ChannelConfig("log", "console", settings={"stream": "stderr"})
+    NOTIFIERS["console"](channel, {}).send(sample_notification())
+    assert "Income distribution drift" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="stdout or stderr"):
+        NOTIFIERS["console"](ChannelConfig("log", "console", settings={"stream": "tty"}),
+                             {}).send(sample_notification())

@@ -93,6 +93,9 @@ def test_starter_policy_routes_through_the_real_loader() -> None:
     assert result.people("responsible"), result
     assert result.people("accountable") == tuple(policy.roles["exec_sponsor"])
     assert {c.channel for c in result.channels} >= {r.channel for r in policy.routes[Tier.T3]}
+    # `pii: true` on a feature redacts it like messages.pii_fields does.
+    marked = [f for m in policy.models for f, spec in m.data_schema.features.items() if spec.pii]
+    assert marked and set(marked) <= set(config.messages.pii_fields)
 
 
 def test_empty_policy_routes_nowhere() -> None:

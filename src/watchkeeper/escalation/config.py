@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -180,6 +180,17 @@ def parse_instant(value: Any, tz: str = "UTC") -> datetime:
     return ensure_utc(value)
 
 
+def _pii_features(models: Any) -> list[str]:
+    out = []
+    for model in models if isinstance(models, Sequence) else ():
+        schema = model.get("schema") if isinstance(model, Mapping) else None
+        features = schema.get("features") if isinstance(schema, Mapping) else None
+        for name, spec in (features or {}).items() if isinstance(features, Mapping) else ():
+            if isinstance(spec, Mapping) and spec.get("pii") is True:
+                out.append(str(name))
+    return out
+
+
 class _Reader:
     def __init__(self, source: str | None) -> None:
         self.source = source
@@ -198,6 +209,10 @@ class _Reader:
         channels = self._channels(data.get("channels") or {})
         routes = self._routes(data.get("routes") or {}, channels)
         messages = self._messages(data.get("messages") or {})
+        marked = _pii_features(data.get("models") or [])
+        if marked:  # features marked `pii: true` are redacted as if listed in pii_fields
+            messages = replace(messages, pii_fields=tuple(
+                dict.fromkeys([*messages.pii_fields, *marked])))
         self._check_references(people, {**roles, **{r: () for mr in model_roles.values()
                                                     for r in mr}}, oncall, raci)
         if self.problems:

@@ -1,11 +1,13 @@
-"""Console/log channel: the on-call text as one log record. Useful on a laptop and in demos."""
+"""Console channel: the on-call text as one log record and, when `stream` is set (stdout or
+stderr, as the policy's console channel says), printed there too. For laptops and demos."""
 
 from __future__ import annotations
 
 import logging
+import sys
 
 from watchkeeper.escalation.notification import Notification
-from watchkeeper.escalation.notifiers.base import Delivered, Notifier
+from watchkeeper.escalation.notifiers.base import ConfigError, Delivered, Notifier
 
 log = logging.getLogger("watchkeeper.escalation.console")
 
@@ -18,4 +20,12 @@ class ConsoleNotifier(Notifier):
         log.log(level if isinstance(level, int) else logging.WARNING,
                 "%s [%s] %s", notification.message.subject, notification.idempotency_key,
                 notification.message.text)
+        stream = self.channel.settings.get("stream")
+        if stream is not None:
+            if stream not in ("stdout", "stderr"):
+                raise ConfigError(f"channel {self.channel.name!r}: unknown stream {stream!r}; "
+                                  "expected stdout or stderr")
+            out = sys.stdout if stream == "stdout" else sys.stderr
+            print(f"{notification.message.subject}\n{notification.message.text}", file=out,
+                  flush=True)
         return Delivered(None, "logged")
