@@ -99,8 +99,9 @@ def generate(directory: Path, n: int) -> tuple[Path, Path]:
             if drift and i == 1:
                 names, p = [*names, "new"], np.append(p * 0.97, 0.03)  # a new category, 3%
             codes = rng.choice(len(names), size=n, p=p)
-            columns[f"cat_{i:02d}"] = pa.array(np.array(names, dtype=object)[codes],
-                                               type=pa.string())
+            columns[f"cat_{i:02d}"] = pa.array(
+                np.array(names, dtype=object)[codes], type=pa.string()
+            )
         pq.write_table(pa.table(columns), path)
     return ref_path, cur_path
 
@@ -149,7 +150,8 @@ def run_watchkeeper(ref: Path, cur: Path, runs: int) -> Run:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "drift.json"
         seconds, peak, code, text = best_of(
-            runs, [str(exe), "drift", str(ref), str(cur), "--format", "json", "--out", str(out)])
+            runs, [str(exe), "drift", str(ref), str(cur), "--format", "json", "--out", str(out)]
+        )
         if code != 0:
             return Run("watchkeeper", None, None, None, f"failed: {text[-300:]}")
         report = json.loads(out.read_text())
@@ -161,8 +163,16 @@ def run_peer(tool: str, ref: Path, cur: Path, cats: list[str]) -> Run:
     if not PEERS_PYTHON.exists():
         return Run(tool, None, None, None, "not installed (run benchmarks/peers/setup.sh)")
     seconds, peak, code, text = timed(
-        [str(PEERS_PYTHON), str(HERE / "peers" / "run_peer.py"), tool, str(ref), str(cur),
-         ",".join(cats)], timeout=1800)
+        [
+            str(PEERS_PYTHON),
+            str(HERE / "peers" / "run_peer.py"),
+            tool,
+            str(ref),
+            str(cur),
+            ",".join(cats),
+        ],
+        timeout=1800,
+    )
     if code != 0:
         return Run(tool, None, None, None, f"failed (exit {code}): {text.strip()[-200:]}")
     return Run(tool, seconds, peak, set(json.loads(text.strip().splitlines()[-1])["flagged"]))
@@ -172,33 +182,52 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--data", type=Path, default=HERE / ".data")
-    parser.add_argument("--peers", default="frouros,alibi,nannyml,evidently",
-                        help="comma-separated, or 'none'")
-    parser.add_argument("--runs", type=int, default=2,
-                        help="watchkeeper and the floor run this often; the best is kept")
+    parser.add_argument(
+        "--peers", default="frouros,alibi,nannyml,evidently", help="comma-separated, or 'none'"
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=2,
+        help="watchkeeper and the floor run this often; the best is kept",
+    )
     args = parser.parse_args()
 
     ref, cur = generate(args.data, args.rows)
     cats = [f"cat_{i:02d}" for i in range(N_CATEGORICAL)]
-    seconds, peak, code, text = best_of(args.runs, [sys.executable, "-c", FLOOR_SCRIPT,
-                                                    str(ref), str(cur)])
+    seconds, peak, code, text = best_of(
+        args.runs, [sys.executable, "-c", FLOOR_SCRIPT, str(ref), str(cur)]
+    )
     floor = Run("floor (read + sort)", seconds, peak, None, "" if code == 0 else text[-300:])
     ours = run_watchkeeper(ref, cur, args.runs)
     exe = str(Path(sys.executable).with_name("watchkeeper"))
     seconds, peak, code, _ = best_of(args.runs, [exe, "version"])
-    startup = Run("  of which CLI start", seconds, peak, None,
-                  "`watchkeeper version`: interpreter + importing every command module")
-    peers = [] if args.peers == "none" else [
-        run_peer(t.strip(), ref, cur, cats) for t in args.peers.split(",") if t.strip()]
+    startup = Run(
+        "  of which CLI start",
+        seconds,
+        peak,
+        None,
+        "`watchkeeper version`: interpreter + importing every command module",
+    )
+    peers = (
+        []
+        if args.peers == "none"
+        else [run_peer(t.strip(), ref, cur, cats) for t in args.peers.split(",") if t.strip()]
+    )
 
     unchanged = N_NUMERIC + N_CATEGORICAL - len(TRULY_DRIFTED)
-    print(f"drift on {args.rows:,} x {N_NUMERIC + N_CATEGORICAL} ({N_NUMERIC} numeric, "
-          f"{N_CATEGORICAL} categorical); {len(TRULY_DRIFTED)} truly drifted, {unchanged} not; "
-          f"{os.cpu_count()} cores")
+    print(
+        f"drift on {args.rows:,} x {N_NUMERIC + N_CATEGORICAL} ({N_NUMERIC} numeric, "
+        f"{N_CATEGORICAL} categorical); {len(TRULY_DRIFTED)} truly drifted, {unchanged} not; "
+        f"{os.cpu_count()} cores"
+    )
     print(f"{'tool':<22}{'seconds':>9}{'peak GB':>9}{'true drifts':>13}{'false pos.':>12}  note")
     for r in [floor, ours, startup, *peers]:
-        true = f"{len(r.flagged & TRULY_DRIFTED)}/{len(TRULY_DRIFTED)}" if r.flagged is not None \
+        true = (
+            f"{len(r.flagged & TRULY_DRIFTED)}/{len(TRULY_DRIFTED)}"
+            if r.flagged is not None
             else "-"
+        )
         false = str(len(r.flagged - TRULY_DRIFTED)) if r.flagged is not None else "-"
         secs = f"{r.seconds:.1f}" if r.seconds is not None else "-"
         gb = f"{r.peak_gb:.2f}" if r.peak_gb is not None else "-"
@@ -214,14 +243,20 @@ def main() -> None:
         fastest = min(measured, key=lambda p: p.seconds or 0)
         leanest = min(measured, key=lambda p: p.peak_gb or 0)
         fewest = min(len(p.flagged - TRULY_DRIFTED) for p in measured if p.flagged is not None)
-        print(f"speed-up vs fastest peer ({fastest.tool}): "
-              f"{(fastest.seconds or 0) / ours.seconds:.1f}x (bar: >= 5x)")
-        print(f"peak memory vs leanest peer ({leanest.tool}): "
-              f"{(ours.peak_gb or 0) / (leanest.peak_gb or 1):.2f}x (bar: <= 0.5x)")
+        print(
+            f"speed-up vs fastest peer ({fastest.tool}): "
+            f"{(fastest.seconds or 0) / ours.seconds:.1f}x (bar: >= 5x)"
+        )
+        print(
+            f"peak memory vs leanest peer ({leanest.tool}): "
+            f"{(ours.peak_gb or 0) / (leanest.peak_gb or 1):.2f}x (bar: <= 0.5x)"
+        )
         ours_false = len((ours.flagged or set()) - TRULY_DRIFTED)
-        print(f"false positives: watchkeeper {ours_false}, fewest among peers {fewest} "
-              f"(bar: fewer); true drifts flagged: "
-              f"{len((ours.flagged or set()) & TRULY_DRIFTED)}/{len(TRULY_DRIFTED)}")
+        print(
+            f"false positives: watchkeeper {ours_false}, fewest among peers {fewest} "
+            f"(bar: fewer); true drifts flagged: "
+            f"{len((ours.flagged or set()) & TRULY_DRIFTED)}/{len(TRULY_DRIFTED)}"
+        )
 
 
 if __name__ == "__main__":
