@@ -158,3 +158,16 @@ def test_a_late_batch_gets_its_window_judged_again(setup, make_rows):
     x1 = next(s for s in next(iter(again.values())) if s.feature == "x1" and s.method == "ks")
     assert x1.details["n_current"] == 1800
     assert service.run_closed("credit") == {}
+
+
+def test_labels_joined_after_judgement_get_the_window_judged_again(setup):
+    service, rows, _ = setup
+    first = service.run_closed("credit")
+    hour1 = [s for k, v in first.items() if k.start == T0 + HOUR for s in v]
+    assert not any(s.kind is SignalKind.PERFORMANCE for s in hour1)
+    labels = [{"event_id": f"h1-{i}", "label": int(v)} for i, v in enumerate(rows[1]["label"])]
+    service.ingest.ingest_labels("credit", labels)
+    again = service.run_closed("credit")
+    assert [k.start for k in again] == [T0 + HOUR]
+    assert any(s.kind is SignalKind.PERFORMANCE for s in again[next(iter(again))])
+    assert service.run_closed("credit") == {}

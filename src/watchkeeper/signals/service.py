@@ -68,7 +68,8 @@ class SignalService:
         window = WindowKey(model, ensure_utc(start), ensure_utc(end))
         inputs = self._gather(window, index)
         signals = self._compute(window, inputs)
-        self._save(window, signals, inputs.current.n)
+        labels = inputs.current.label.n if inputs.current.label is not None else 0
+        self._save(window, signals, (inputs.current.n, labels))
         return signals
 
     def compute(self, window: WindowKey, *, index: int | None = None) -> list[Signal]:
@@ -77,11 +78,11 @@ class SignalService:
 
     def run_closed(self, model: str) -> dict[WindowKey, list[Signal]]:
         """Run every closed window of `model` not judged yet, or judged when it held fewer
-        events than now (a late batch arrived), oldest first."""
+        events or labels than now (a late batch, labels joined), oldest first."""
         done = self._judged(model)
         out = {}
         for w in self.ingest.list_windows(model):
-            if w.closed and done.get((w.start, w.end)) != w.n:
+            if w.closed and done.get((w.start, w.end)) != (w.n, w.n_labels):
                 key = WindowKey(model, w.start, w.end)
                 out[key] = self.run(model, w.start, w.end, index=w.index)
         return out
@@ -189,30 +190,32 @@ class SignalService:
         return self._references[key]
 
     # -- storing ------------------------------------------------------------------------------
-    def _judged(self, model: str) -> dict[tuple[datetime, datetime], int]:
-        """Judged windows and their event count at the time."""
+    def _judged(self, model: str) -> dict[tuple[datetime, datetime], tuple[int, int]]:
+        """Judged windows and their (events, labels) at the time."""
         with self.store.session(read_only=True) as session:
             rows = session.execute(
-                select(SignalRow.window_start, SignalRow.window_end, SignalRow.window_n)
+                select(SignalRow.window_start, SignalRow.window_end, SignalRow.window_n,
+                       SignalRow.window_labels)
                 .where(SignalRow.model == model).distinct()
             ).all()
-        return {(ensure_utc(a), ensure_utc(b)): int(n) for a, b, n in rows}
+        return {(ensure_utc(a), ensure_utc(b)): (int(n), int(k)) for a, b, n, k in rows}
 
-    def _save(self, window: WindowKey, signals: list[Signal], window_n: int) -> None:
+    def _save(self, window: WindowKey, signals: list[Signal], counts: tuple[int, int]) -> None:
         now = self.clock.now()
         with self.store.session() as session:
             session.execute(delete(SignalRow).where(
                 SignalRow.model == window.model, SignalRow.window_start == window.start,
                 SignalRow.window_end == window.end))
-            session.add_all([_to_row(window, s, now, window_n) for s in signals])
+            session.add_all([_to_row(window, s, now, counts) for s in signals])
 
 
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def _to_row(window: WindowKey, s: Signal, now: datetime, window_n: int) -> SignalRow:
+def _to_row(window: WindowKey, s: Signal, now: datetime, counts: tuple[int, int]) -> SignalRow:
     return SignalRow(
-        model=window.model, window_start=window.start, window_end=window.end, window_n=window_n,
+        model=window.model, window_start=window.start, window_end=window.end,
+        window_n=counts[0], window_labels=counts[1],
         kind=s.kind.value, method=s.method[:60], feature=s.feature, segment=s.segment,
         severity=float(s.severity), statistic=finite(s.statistic), p_value=finite(s.p_value),
         effect_size=finite(s.effect_size), threshold=finite(s.threshold),

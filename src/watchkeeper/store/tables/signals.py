@@ -24,8 +24,10 @@ class SignalRow(Base):
     model: Mapped[str] = mapped_column(String(200), nullable=False)
     window_start: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     window_end: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    # Events in the window when judged: a late batch grows it, and the window is judged again.
+    # Events and labels in the window when judged: a late batch or newly joined labels grow
+    # them, and the window is judged again (realised performance needs the labels).
     window_n: Mapped[int] = mapped_column(Integer, nullable=False)
+    window_labels: Mapped[int] = mapped_column(Integer, nullable=False)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)  # SignalKind value
     method: Mapped[str] = mapped_column(String(60), nullable=False)
     feature: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
         sa.Column("window_end", sa.DateTime(timezone=True), nullable=False),
         sa.Column("window_n", sa.Integer(), nullable=False),
+        sa.Column("window_labels", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("method", sa.String(length=60), nullable=False),
         sa.Column("feature", sa.String(length=200), nullable=True),
