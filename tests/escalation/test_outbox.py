@@ -232,3 +232,36 @@ def test_secrets_stay_out_of_the_delivery_log_and_audit(store: Store,
                              [r.last_error for r in s.scalars(select(OutboxRow))]])
     assert "404" in stored and receiver.requests
     assert "slack-token-5e5e5e" not in stored and slack_url not in stored
+
+
+def test_postgres_workers_skip_rows_another_worker_holds(store: Store,
+                                                         receiver: HttpReceiver) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises writers instead")
+    clock = ManualClock()
+    queue(store, hook(receiver), [f"k{i}" for i in range(10)], clock)
+    with store.session() as held:  # another worker mid-claim: holds 4 rows locked
+        locked = held.scalars(select(OutboxRow.idempotency_key).order_by(OutboxRow.id)
+                              .limit(4).with_for_update()).all()
+        stats = deliver_due(store, clock.now(), env=ENV)
+        assert stats.claimed == 6
+        assert set(receiver.accepted) == {f"k{i}" for i in range(10)} - set(locked)
+    assert deliver_due(store, clock.now(), env=ENV).delivered == 4
+    assert receiver.accepted == {f"k{i}": 1 for i in range(10)}
+
+
+def test_an_operator_can_requeue_a_dead_letter(store: Store, receiver: HttpReceiver) -> None:
+    from watchkeeper.escalation.outbox import requeue
+
+    clock = ManualClock()
+    receiver.script = [Reply(400)]
+    queue(store, hook(receiver), ["k1"], clock)
+    assert deliver_due(store, clock.now(), env=ENV).dead == 1
+    with store.session() as s:
+        row_id = s.scalars(select(OutboxRow.id)).one()
+        requeue(s, row_id, now=clock.now(), actor="ann")
+    assert deliver_due(store, clock.now(), env=ENV).delivered == 1
+    assert receiver.accepted == {"k1": 1}
+    with store.session() as s:
+        assert [e["outcome"] for e in delivery_log(s, "inc_01")] == ["dead", "delivered"]
+        assert list_entries(s, action=AuditAction.NOTIFICATION_QUEUED)[0].actor == "ann"

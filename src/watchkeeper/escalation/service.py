@@ -30,7 +30,9 @@ from watchkeeper.escalation.messages import Message, render_message
 from watchkeeper.escalation.notification import Notification
 from watchkeeper.escalation.outbox import enqueue, enqueue_many, outbox_values
 from watchkeeper.escalation.routing import Route, deputy_route, route
+from watchkeeper.incidents import service as incidents
 from watchkeeper.store.tables.escalation import EscalationState, MessageRow, OutboxRow
+from watchkeeper.store.tables.incidents import Incident
 
 ACTOR = "escalation"
 DRAFT, APPROVED, QUEUED = "draft", "approved", "queued"
@@ -339,9 +341,6 @@ def _known_keys(session: Session, incident_ids: list[str]) -> set[str]:
 def _record_on_incident(session: Session, original: Any, now: datetime, p: _Planned,
                         details: Mapping[str, Any]) -> None:
     """Put the notification on the incident's own timeline when it is an incidents row."""
-    from watchkeeper.incidents import service as incidents
-    from watchkeeper.store.tables.incidents import Incident
-
     if isinstance(original, Incident):
         word = {"escalate": "escalated", "remind": "reminded", "trigger": "notified",
                 "deputy": "deputies paged",
