@@ -135,6 +135,11 @@ class Receiver:
     def accepted(self) -> dict[str, int]:
         return dict(httpx.get(self.url + "/_stats", timeout=30).json()["accepted"])
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the receiver process has used (Linux /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def down(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -189,6 +194,7 @@ def run(
 
     # 3. Deliver everything, with `processes` worker processes sharing the outbox (as
     #    `serve --role worker` does: SKIP LOCKED on PostgreSQL, the write lock on SQLite).
+    receiver_cpu0 = receiver.cpu_seconds()
     store.close()  # no pooled connection may cross a fork
     t0 = time.perf_counter()
     ctx = multiprocessing.get_context("fork")
@@ -197,6 +203,7 @@ def run(
     deliver_s = time.perf_counter() - t0
     delivered = sum(n for n, _ in outcomes)
     deliver_cpu = sum(cpu for _, cpu in outcomes)
+    receiver_cpu = receiver.cpu_seconds() - receiver_cpu0
     store = Store.open(db_url)
     floor = raw_floor(receiver.url, min(queued, 3000), workers)
 
@@ -223,6 +230,7 @@ def run(
         "delivered": delivered,
         "deliver_s": deliver_s,
         "cpu_ms": deliver_cpu / max(delivered, 1) * 1000,
+        "receiver_ms": receiver_cpu / max(delivered, 1) * 1000,
         "rate": delivered / deliver_s if deliver_s else 0.0,
         "floor": floor,
         "exactly_once": exactly_once,
@@ -312,7 +320,8 @@ def main() -> None:
     head = (
         f"{'db':11} {'incidents':>9} {'route all (ms)':>14} {'tick avg (ms)':>13} "
         f"{'queued':>7} {'delivered':>9} {'outbox notif/s':>14} {'no-outbox floor/s':>17} "
-        f"{'bar':>6} {'CPU ms/notif':>12} {'exactly once':>12} {'routing ok':>10}"
+        f"{'bar':>6} {'CPU ms/notif':>12} {'receiver CPU ms':>15} "
+        f"{'exactly once':>12} {'routing ok':>10}"
     )
     print(head)
     print("-" * len(head))
@@ -325,6 +334,7 @@ def main() -> None:
             f"{r['tick_s'] / r['ticks'] * 1000:>13.1f} {r['queued']:>7} {r['delivered']:>9} "
             f"{r['rate']:>14.0f} {r['floor']:>17.0f} "
             f"{'met' if r['rate'] >= BAR else 'MISSED':>6} {r['cpu_ms']:>12.2f} "
+            f"{r['receiver_ms']:>15.2f} "
             f"{'yes' if r['exactly_once'] else 'NO':>12} "
             f"{'yes' if r['quiet_ok'] and r['first_ok'] else 'NO':>10}"
         )
