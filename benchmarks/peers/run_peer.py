@@ -51,8 +51,11 @@ def nannyml(ref: pd.DataFrame, cur: pd.DataFrame, cats: list[str]) -> list[str]:
     import nannyml as nml
 
     calc = nml.UnivariateDriftCalculator(
-        column_names=list(ref.columns), treat_as_categorical=cats,
-        continuous_methods=["kolmogorov_smirnov"], categorical_methods=["chi2"], chunk_number=10,
+        column_names=list(ref.columns),
+        treat_as_categorical=cats,
+        continuous_methods=["kolmogorov_smirnov"],
+        categorical_methods=["chi2"],
+        chunk_number=10,
     )
     calc.fit(ref)
     frame = calc.calculate(cur).filter(period="analysis").to_df()

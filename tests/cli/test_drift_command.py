@@ -15,24 +15,37 @@ from typer.testing import CliRunner
 
 from watchkeeper.cli.app import app
 
-CONTRACT_KEYS = {"name", "type", "method", "statistic", "p_value", "effect_size", "threshold",
-                 "drifted"}
+CONTRACT_KEYS = {
+    "name",
+    "type",
+    "method",
+    "statistic",
+    "p_value",
+    "effect_size",
+    "threshold",
+    "drifted",
+}
 
 
 def _table(n: int, seed: int, shift: float) -> pa.Table:
     rng = np.random.default_rng(seed)
     start = datetime(2026, 1, 1)
-    regions = rng.choice(["north", "south", "east"], n, p=[0.5, 0.3, 0.2] if shift == 0
-                         else [0.2, 0.3, 0.5])
-    return pa.table({
-        "income": rng.normal(50_000 + 10_000 * shift, 10_000, n),
-        "age": rng.integers(18, 90, n),
-        "region": pa.array(regions).dictionary_encode(),
-        "tier": rng.choice(["a", "b"], n),
-        "active": rng.random(n) < 0.4,
-        "seen": pa.array([start + timedelta(minutes=int(x)) for x in rng.integers(0, 10_000, n)],
-                         type=pa.timestamp("us")),
-    })
+    regions = rng.choice(
+        ["north", "south", "east"], n, p=[0.5, 0.3, 0.2] if shift == 0 else [0.2, 0.3, 0.5]
+    )
+    return pa.table(
+        {
+            "income": rng.normal(50_000 + 10_000 * shift, 10_000, n),
+            "age": rng.integers(18, 90, n),
+            "region": pa.array(regions).dictionary_encode(),
+            "tier": rng.choice(["a", "b"], n),
+            "active": rng.random(n) < 0.4,
+            "seen": pa.array(
+                [start + timedelta(minutes=int(x)) for x in rng.integers(0, 10_000, n)],
+                type=pa.timestamp("us"),
+            ),
+        }
+    )
 
 
 @pytest.fixture()
@@ -59,8 +72,13 @@ def test_json_report_follows_the_contract_and_finds_the_drift(files: dict[str, P
     assert list(by_name) == ["income", "age", "region", "tier", "active", "seen"]
     assert all(set(f) >= CONTRACT_KEYS for f in report["features"])
     assert {n: f["type"] for n, f in by_name.items()} == {
-        "income": "numeric", "age": "numeric", "region": "categorical", "tier": "categorical",
-        "active": "boolean", "seen": "datetime"}
+        "income": "numeric",
+        "age": "numeric",
+        "region": "categorical",
+        "tier": "categorical",
+        "active": "boolean",
+        "seen": "datetime",
+    }
     assert by_name["income"]["drifted"] and by_name["region"]["drifted"]
     assert not any(by_name[n]["drifted"] for n in ("age", "tier", "active", "seen"))
     assert report["drifted_share"] == pytest.approx(2 / 6)
@@ -69,19 +87,39 @@ def test_json_report_follows_the_contract_and_finds_the_drift(files: dict[str, P
 
 def test_fail_on_drift_exits_1_only_on_dataset_drift(files: dict[str, Path]) -> None:
     assert invoke(files["ref"], files["same"], "--format", "json", "--fail-on-drift")[0] == 0
-    code, out, _ = invoke(files["ref"], files["drifted"], "--format", "json", "--fail-on-drift",
-                          "--drift-share", "0.3")
+    code, out, _ = invoke(
+        files["ref"],
+        files["drifted"],
+        "--format",
+        "json",
+        "--fail-on-drift",
+        "--drift-share",
+        "0.3",
+    )
     assert code == 1 and json.loads(out)["dataset_drift"] is True
 
 
 def test_columns_methods_and_min_effect_options(files: dict[str, Path]) -> None:
-    code, out, _ = invoke(files["ref"], files["drifted"], "-f", "json", "--columns",
-                          "income,region", "--method", "wasserstein", "--method", "region=psi",
-                          "--min-effect", "5")
+    code, out, _ = invoke(
+        files["ref"],
+        files["drifted"],
+        "-f",
+        "json",
+        "--columns",
+        "income,region",
+        "--method",
+        "wasserstein",
+        "--method",
+        "region=psi",
+        "--min-effect",
+        "5",
+    )
     assert code == 0
     features = json.loads(out)["features"]
-    assert [(f["name"], f["method"]) for f in features] == [("income", "wasserstein"),
-                                                            ("region", "psi")]
+    assert [(f["name"], f["method"]) for f in features] == [
+        ("income", "wasserstein"),
+        ("region", "psi"),
+    ]
     assert not any(f["drifted"] for f in features)  # nothing moves 5 sd
 
 
@@ -90,10 +128,12 @@ def test_csv_gives_the_same_report_as_parquet(files: dict[str, Path], tmp_path: 
         table = pq.read_table(files[name]).drop_columns(["region", "seen"])
         pacsv.write_csv(table, tmp_path / f"{name}.csv")
     cols = "income,age,tier,active"
-    from_csv = json.loads(invoke(tmp_path / "ref.csv", tmp_path / "drifted.csv", "-f", "json",
-                                 "--columns", cols)[1])
-    from_parquet = json.loads(invoke(files["ref"], files["drifted"], "-f", "json", "--columns",
-                                     cols)[1])
+    from_csv = json.loads(
+        invoke(tmp_path / "ref.csv", tmp_path / "drifted.csv", "-f", "json", "--columns", cols)[1]
+    )
+    from_parquet = json.loads(
+        invoke(files["ref"], files["drifted"], "-f", "json", "--columns", cols)[1]
+    )
     assert from_csv == from_parquet
 
 
@@ -140,8 +180,12 @@ def test_unreadable_file_is_a_clear_error(files: dict[str, Path], tmp_path: Path
 
 def test_mismatched_columns_are_named(files: dict[str, Path], tmp_path: Path) -> None:
     fewer = tmp_path / "fewer.parquet"
-    pq.write_table(pq.read_table(files["ref"]).drop_columns(["tier"]).append_column(
-        "extra", pa.array(np.zeros(4000))), fewer)
+    pq.write_table(
+        pq.read_table(files["ref"])
+        .drop_columns(["tier"])
+        .append_column("extra", pa.array(np.zeros(4000))),
+        fewer,
+    )
     code, _, err = invoke(files["ref"], fewer)
     assert code == 2 and "only in reference: tier" in err and "only in current: extra" in err
     code, _, err = invoke(files["ref"], fewer, "--columns", "income,tier")
@@ -170,8 +214,9 @@ def test_nulls_are_missing_and_an_all_null_column_is_named(tmp_path: Path) -> No
     pq.write_table(pa.table({"x": [1.0, 2.0, None, 3.0] * 50, "c": ["a", "a"] * 100}), cur)
     code, out, _ = invoke(ref, cur, "-f", "json")
     assert code == 0 and not json.loads(out)["features"][0]["drifted"]
-    pq.write_table(pa.table({"x": pa.array([None] * 200, type=pa.float64()),
-                             "c": ["a"] * 200}), cur)
+    pq.write_table(
+        pa.table({"x": pa.array([None] * 200, type=pa.float64()), "c": ["a"] * 200}), cur
+    )
     code, _, err = invoke(ref, cur, "-f", "json")
     assert code == 2 and "'x'" in err and "no non-missing values" in err
 

@@ -62,8 +62,9 @@ class Source:
         if not path.exists():
             raise InputError(f"{role} file does not exist", file=str(path))
         if path.is_dir():
-            raise InputError(f"{role} path is a directory", file=str(path),
-                             expected="a .parquet or .csv file")
+            raise InputError(
+                f"{role} path is a directory", file=str(path), expected="a .parquet or .csv file"
+            )
         self._local = threading.local()
         self._table: pa.Table | None = None
         suffix = "".join(path.suffixes[-2:]).lower()
@@ -78,11 +79,17 @@ class Source:
                 self._table = pacsv.read_csv(path)
                 self.schema, self.num_rows = self._table.schema, self._table.num_rows
             else:
-                raise InputError(f"cannot tell the format of the {role} file from its name",
-                                 file=str(path), expected="a name ending in .parquet or .csv")
+                raise InputError(
+                    f"cannot tell the format of the {role} file from its name",
+                    file=str(path),
+                    expected="a name ending in .parquet or .csv",
+                )
         except (pa.ArrowException, OSError) as exc:
-            raise InputError(f"{role} file cannot be read: {exc}", file=str(path),
-                             expected="a valid Parquet or CSV file") from None
+            raise InputError(
+                f"{role} file cannot be read: {exc}",
+                file=str(path),
+                expected="a valid Parquet or CSV file",
+            ) from None
 
     def column(self, name: str) -> pa.ChunkedArray:
         import pyarrow as pa
@@ -94,14 +101,18 @@ class Source:
         if reader is None:
             # Strings come back dictionary-encoded straight from Parquet's dictionary pages, so
             # counting categories is a bincount of small integers, not a hash of 1M strings.
-            strings = [f.name for f in self.schema
-                       if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+            strings = [
+                f.name
+                for f in self.schema
+                if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+            ]
             reader = self._local.reader = pq.ParquetFile(self.path, read_dictionary=strings)
         try:
             return reader.read(columns=[name], use_threads=False).column(0)
         except (pa.ArrowException, OSError) as exc:
-            raise InputError(f"column cannot be read: {exc}", file=str(self.path),
-                             field=name) from None
+            raise InputError(
+                f"column cannot be read: {exc}", file=str(self.path), field=name
+            ) from None
 
 
 def feature_type(arrow_type: pa.DataType) -> FeatureType | None:
@@ -125,35 +136,47 @@ def plan_columns(ref: Source, cur: Source, wanted: list[str] | None) -> list[Col
     if wanted:
         unknown = [c for c in wanted if c not in ref.schema.names or c not in cur_names]
         if unknown:
-            raise InputError(f"--columns names {', '.join(unknown)}, not in both files",
-                             field="--columns",
-                             expected="columns of both files: " + ", ".join(
-                                 n for n in ref_names if n in cur_names))
+            raise InputError(
+                f"--columns names {', '.join(unknown)}, not in both files",
+                field="--columns",
+                expected="columns of both files: "
+                + ", ".join(n for n in ref_names if n in cur_names),
+            )
         names = wanted
     else:
         only_ref = [n for n in ref_names if n not in cur_names]
         only_cur = [n for n in cur.schema.names if n not in set(ref_names)]
         if only_ref or only_cur:
             parts = ([f"only in reference: {', '.join(only_ref)}"] if only_ref else []) + (
-                [f"only in current: {', '.join(only_cur)}"] if only_cur else [])
-            raise InputError("the files have different columns (" + "; ".join(parts) + ")",
-                             file=str(cur.path),
-                             expected="the same columns, or pick shared ones with --columns")
+                [f"only in current: {', '.join(only_cur)}"] if only_cur else []
+            )
+            raise InputError(
+                "the files have different columns (" + "; ".join(parts) + ")",
+                file=str(cur.path),
+                expected="the same columns, or pick shared ones with --columns",
+            )
         names = ref_names
     columns = []
     for name in names:
         kind = feature_type(ref.schema.field(name).type)
         other = feature_type(cur.schema.field(name).type)
         if kind is None:
-            raise InputError(f"type {ref.schema.field(name).type} cannot be compared",
-                             file=str(ref.path), field=name,
-                             expected="numeric, boolean, string or timestamp columns "
-                                      "(leave this one out with --columns)")
+            raise InputError(
+                f"type {ref.schema.field(name).type} cannot be compared",
+                file=str(ref.path),
+                field=name,
+                expected="numeric, boolean, string or timestamp columns "
+                "(leave this one out with --columns)",
+            )
         numeric = (FeatureType.NUMERIC, FeatureType.DATETIME)
         if other is None or (kind in numeric) != (other in numeric):
-            raise InputError(f"is {kind.value} in the reference but "
-                             f"{cur.schema.field(name).type} in the current file",
-                             file=str(cur.path), field=name, expected=f"{kind.value} values")
+            raise InputError(
+                f"is {kind.value} in the reference but "
+                f"{cur.schema.field(name).type} in the current file",
+                file=str(cur.path),
+                field=name,
+                expected=f"{kind.value} values",
+            )
         columns.append(Column(name, kind))
     return columns
 
@@ -234,8 +257,9 @@ def _category_histogram(ref: dict[str, float], cur: dict[str, float]) -> Histogr
     return Histogram(shown, r, c)
 
 
-def measure_column(ref: Source, cur: Source, column: Column, method: str | None,
-                   want_histogram: bool) -> tuple[Measurement, Histogram | None]:
+def measure_column(
+    ref: Source, cur: Source, column: Column, method: str | None, want_histogram: bool
+) -> tuple[Measurement, Histogram | None]:
     from watchkeeper.detectors.drift import CategoricalCounts, NumericSample, measure
 
     name = column.name
@@ -245,8 +269,7 @@ def measure_column(ref: Source, cur: Source, column: Column, method: str | None,
             NumericSample.prepare(_numeric_values(cur.column(name)), field=name, owned=True),
         )
         found = measure(name, column.feature_type, samples, method)
-        hist = _numeric_histogram(samples[0].values, samples[1].values) if want_histogram \
-            else None
+        hist = _numeric_histogram(samples[0].values, samples[1].values) if want_histogram else None
         return found, hist
     ref_counts = _category_counts(ref.column(name))
     cur_counts = _category_counts(cur.column(name))
@@ -267,8 +290,11 @@ def parse_methods(specs: list[str], columns: list[Column]) -> Callable[[Column],
         get_method(method_id)  # unknown ids fail here, with the list of known ones
         if name:
             if name not in names:
-                raise InputError(f"--method names column {name!r}, which is not compared",
-                                 field="--method", expected="one of " + ", ".join(sorted(names)))
+                raise InputError(
+                    f"--method names column {name!r}, which is not compared",
+                    field="--method",
+                    expected="one of " + ", ".join(sorted(names)),
+                )
             by_column[name] = method_id
         else:
             general.append(method_id)
@@ -284,10 +310,19 @@ def parse_methods(specs: list[str], columns: list[Column]) -> Callable[[Column],
     return choose
 
 
-def run(reference: Path, current: Path, *, columns: list[str] | None, methods: list[str],
-        min_effect: float | None, correction: str | None, drift_share: float | None,
-        jobs: int, want_histograms: bool, progress: bool
-        ) -> tuple[DriftReport, dict[str, Histogram | None]]:
+def run(
+    reference: Path,
+    current: Path,
+    *,
+    columns: list[str] | None,
+    methods: list[str],
+    min_effect: float | None,
+    correction: str | None,
+    drift_share: float | None,
+    jobs: int,
+    want_histograms: bool,
+    progress: bool,
+) -> tuple[DriftReport, dict[str, Histogram | None]]:
     """The whole comparison; the command only formats what this returns."""
     from watchkeeper.detectors.correction import Correction
     from watchkeeper.detectors.drift import DriftRules, decide
@@ -301,20 +336,25 @@ def run(reference: Path, current: Path, *, columns: list[str] | None, methods: l
     ref, cur = Source(reference, "reference"), Source(current, "current")
     for source in (ref, cur):
         if source.num_rows == 0:
-            raise InputError(f"{source.role} file has no rows", file=str(source.path),
-                             expected="at least one row")
+            raise InputError(
+                f"{source.role} file has no rows",
+                file=str(source.path),
+                expected="at least one row",
+            )
     plan = plan_columns(ref, cur, columns)
     choose = parse_methods(methods, plan)
     results: list[tuple[Measurement, Histogram | None]] = []
     bar = _progress(progress, len(plan))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, bar as tick:
-        futures = [pool.submit(measure_column, ref, cur, c, choose(c), want_histograms)
-                   for c in plan]
+        futures = [
+            pool.submit(measure_column, ref, cur, c, choose(c), want_histograms) for c in plan
+        ]
         for future in futures:
             results.append(future.result())
             tick()
-    report = decide([m for m, _ in results], rules, n_reference=ref.num_rows,
-                    n_current=cur.num_rows)
+    report = decide(
+        [m for m, _ in results], rules, n_reference=ref.num_rows, n_current=cur.num_rows
+    )
     return report, {m.feature: h for m, h in results}
 
 
@@ -353,25 +393,46 @@ def render_table(report: DriftReport) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Drift: {sum(f.drifted for f in report.features)} of "
-                        f"{len(report.features)} features drifted "
-                        f"({report.drifted_share:.0%}; dataset drift: "
-                        f"{'yes' if report.dataset_drift else 'no'})")
-    for header in ("feature", "type", "method", "statistic", "p-value", "p adj.", "effect",
-                   "threshold", "drifted"):
-        table.add_column(header, justify="left" if header in ("feature", "type", "method")
-                         else "right")
+    table = Table(
+        title=f"Drift: {sum(f.drifted for f in report.features)} of "
+        f"{len(report.features)} features drifted "
+        f"({report.drifted_share:.0%}; dataset drift: "
+        f"{'yes' if report.dataset_drift else 'no'})"
+    )
+    for header in (
+        "feature",
+        "type",
+        "method",
+        "statistic",
+        "p-value",
+        "p adj.",
+        "effect",
+        "threshold",
+        "drifted",
+    ):
+        table.add_column(
+            header, justify="left" if header in ("feature", "type", "method") else "right"
+        )
     for f in report.features:
         m = f.measurement
-        table.add_row(m.feature, m.feature_type.value, m.method, _fmt(m.statistic),
-                      _fmt(m.p_value), _fmt(f.p_value_adjusted), _fmt(m.effect_size),
-                      ("p < " if m.p_value is not None else ">= ") + _fmt(m.threshold),
-                      "[bold red]yes[/]" if f.drifted else "no")
+        table.add_row(
+            m.feature,
+            m.feature_type.value,
+            m.method,
+            _fmt(m.statistic),
+            _fmt(m.p_value),
+            _fmt(f.p_value_adjusted),
+            _fmt(m.effect_size),
+            ("p < " if m.p_value is not None else ">= ") + _fmt(m.threshold),
+            "[bold red]yes[/]" if f.drifted else "no",
+        )
     console = Console(record=True, width=120, file=open(os.devnull, "w"))  # noqa: SIM115
     console.print(table)
-    console.print(f"reference rows {report.n_reference}, current rows {report.n_current}; "
-                  f"drift = significant ({report.rules.correction.value}-corrected) and "
-                  f"effect >= {report.rules.min_effect}")
+    console.print(
+        f"reference rows {report.n_reference}, current rows {report.n_current}; "
+        f"drift = significant ({report.rules.correction.value}-corrected) and "
+        f"effect >= {report.rules.min_effect}"
+    )
     return console.export_text()
 
 
@@ -382,33 +443,53 @@ def register(app: typer.Typer) -> None:
         current: Path = typer.Argument(..., help="Current data (.parquet or .csv)."),
         format: str = typer.Option("table", "--format", "-f", help="json, table or html."),
         out: Path | None = typer.Option(None, "--out", "-o", help="Write here, not stdout."),
-        fail_on_drift: bool = typer.Option(False, "--fail-on-drift",
-                                           help="Exit 1 when the dataset drifted."),
+        fail_on_drift: bool = typer.Option(
+            False, "--fail-on-drift", help="Exit 1 when the dataset drifted."
+        ),
         columns: str | None = typer.Option(None, "--columns", help="Comma-separated subset."),
-        method: list[str] = typer.Option([], "--method", "-m",
-                                         help="ID for every feature it accepts, or COLUMN=ID; "
-                                              "repeatable. Default: per type and size."),
-        min_effect: float | None = typer.Option(None, "--min-effect",
-                                                help="Smallest effect size that is drift "
-                                                     "(default 0.02)."),
-        correction: str | None = typer.Option(None, "--correction",
-                                              help="bh (default), bonferroni or none."),
-        drift_share: float | None = typer.Option(None, "--drift-share",
-                                                 help="Share of drifted features that is "
-                                                      "dataset drift (default 0.5)."),
-        jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "-j",
-                                 help="Columns processed in parallel."),
+        method: list[str] = typer.Option(
+            [],
+            "--method",
+            "-m",
+            help="ID for every feature it accepts, or COLUMN=ID; "
+            "repeatable. Default: per type and size.",
+        ),
+        min_effect: float | None = typer.Option(
+            None, "--min-effect", help="Smallest effect size that is drift (default 0.02)."
+        ),
+        correction: str | None = typer.Option(
+            None, "--correction", help="bh (default), bonferroni or none."
+        ),
+        drift_share: float | None = typer.Option(
+            None,
+            "--drift-share",
+            help="Share of drifted features that is dataset drift (default 0.5).",
+        ),
+        jobs: int = typer.Option(
+            os.cpu_count() or 1, "--jobs", "-j", help="Columns processed in parallel."
+        ),
     ) -> None:
         """Compare CURRENT with REFERENCE, feature by feature, and say what drifted."""
         try:
             if format not in FORMATS:
-                raise InputError(f"unknown format {format!r}", field="--format",
-                                 expected="one of " + ", ".join(FORMATS))
+                raise InputError(
+                    f"unknown format {format!r}",
+                    field="--format",
+                    expected="one of " + ", ".join(FORMATS),
+                )
             wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
             report, histograms = run(
-                reference, current, columns=wanted, methods=method, min_effect=min_effect,
-                correction=correction, drift_share=drift_share, jobs=jobs,
-                want_histograms=format == "html", progress=True)
+                reference,
+                current,
+                columns=wanted,
+                methods=method,
+                min_effect=min_effect,
+                correction=correction,
+                drift_share=drift_share,
+                jobs=jobs,
+                want_histograms=format == "html",
+                progress=True,
+            )
         except InputError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
@@ -432,8 +513,11 @@ def register(app: typer.Typer) -> None:
 def as_dict(histogram: Histogram | None) -> dict[str, Any] | None:
     if histogram is None:
         return None
-    return {"labels": histogram.labels, "reference": histogram.reference,
-            "current": histogram.current}
+    return {
+        "labels": histogram.labels,
+        "reference": histogram.reference,
+        "current": histogram.current,
+    }
 
 
 if __name__ == "__main__":

@@ -31,52 +31,70 @@ def svg_histogram(h: Histogram, categorical: bool = False) -> str:
         return HEIGHT - PAD - (HEIGHT - 2 * PAD) * v / top
 
     total = HEIGHT + AXIS
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {total}" '
-             f'width="{WIDTH}" height="{total}" role="img" font-size="10" fill="#555">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {total}" '
+        f'width="{WIDTH}" height="{total}" role="img" font-size="10" fill="#555">'
+    ]
     if categorical:
         for i, label in enumerate(h.labels):
             short = label if len(label) <= 10 else label[:9] + "…"
-            parts.append(f'<text x="{PAD + (i + 0.5) * bar:.1f}" y="{total - 2}" '
-                         f'text-anchor="middle">{_esc(short)}</text>')
+            parts.append(
+                f'<text x="{PAD + (i + 0.5) * bar:.1f}" y="{total - 2}" '
+                f'text-anchor="middle">{_esc(short)}</text>'
+            )
     elif h.labels:
         parts.append(f'<text x="{PAD}" y="{total - 2}">{_esc(h.labels[0])}</text>')
-        parts.append(f'<text x="{WIDTH - PAD}" y="{total - 2}" text-anchor="end">'
-                     f'{_esc(h.labels[-1])}</text>')
+        parts.append(
+            f'<text x="{WIDTH - PAD}" y="{total - 2}" text-anchor="end">{_esc(h.labels[-1])}</text>'
+        )
     for i, r in enumerate(h.reference):
         x = PAD + i * bar
         label = h.labels[i] if categorical else f"{h.labels[i]} to {h.labels[i + 1]}"
-        parts.append(f'<rect x="{x:.1f}" y="{y(r):.1f}" width="{max(bar - 1, 0.5):.1f}" '
-                     f'height="{HEIGHT - PAD - y(r):.1f}" fill="#bbb">'
-                     f'<title>{_esc(label)}: ref {r:.3%}, cur {h.current[i]:.3%}</title></rect>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y(r):.1f}" width="{max(bar - 1, 0.5):.1f}" '
+            f'height="{HEIGHT - PAD - y(r):.1f}" fill="#bbb">'
+            f"<title>{_esc(label)}: ref {r:.3%}, cur {h.current[i]:.3%}</title></rect>"
+        )
     points = []
     for i, c in enumerate(h.current):
         x0, x1 = PAD + i * bar, PAD + (i + 1) * bar
         points += [f"{x0:.1f},{y(c):.1f}", f"{x1:.1f},{y(c):.1f}"]
-    parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#1f6feb" '
-                 f'stroke-width="1.5"/>')
+    parts.append(
+        f'<polyline points="{" ".join(points)}" fill="none" stroke="#1f6feb" stroke-width="1.5"/>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
 
 def _esc(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
-def render_html(report: DriftReport, histograms: dict[str, Histogram | None],
-                reference_name: str, current_name: str) -> str:
+def render_html(
+    report: DriftReport,
+    histograms: dict[str, Histogram | None],
+    reference_name: str,
+    current_name: str,
+) -> str:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    env.filters["num"] = lambda v: "-" if v is None else (
-        f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}")
+    env.filters["num"] = lambda v: (
+        "-" if v is None else (f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}")
+    )
     template = env.from_string(
-        files("watchkeeper.cli").joinpath("templates/drift_report.html.j2").read_text("utf-8"))
+        files("watchkeeper.cli").joinpath("templates/drift_report.html.j2").read_text("utf-8")
+    )
     rows = []
     for f in report.features:
         h = histograms.get(f.measurement.feature)
         categorical = f.measurement.feature_type in CATEGORICAL_TYPES
-        rows.append({"f": f, "m": f.measurement,
-                     "svg": svg_histogram(h, categorical) if h else ""})
+        rows.append({"f": f, "m": f.measurement, "svg": svg_histogram(h, categorical) if h else ""})
     rows.sort(key=lambda r: (not r["f"].drifted, -r["m"].effect_size))
-    return template.render(report=report, rows=rows, reference=reference_name,
-                           current=current_name,
-                           generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    return template.render(
+        report=report,
+        rows=rows,
+        reference=reference_name,
+        current=current_name,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )

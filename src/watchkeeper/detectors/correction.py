@@ -27,8 +27,9 @@ class Correction(StrEnum):
             return cls(text.lower())
         except ValueError:
             known = ", ".join(c.value for c in cls)
-            raise InputError(f"unknown correction {text!r}", field="correction",
-                             expected=f"one of {known}") from None
+            raise InputError(
+                f"unknown correction {text!r}", field="correction", expected=f"one of {known}"
+            ) from None
 
 
 def adjust(p_values: Sequence[float], correction: Correction) -> list[float]:

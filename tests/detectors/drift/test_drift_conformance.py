@@ -92,8 +92,7 @@ def all_missing_input_is_a_clear_error(method: DriftMethod) -> None:
             _verdict(method, np.full(10, np.nan), REF, FeatureType.NUMERIC)
     if categorical(method):
         with pytest.raises(InputError, match="no non-missing"):
-            _verdict(method, np.array([None, None], dtype=object), REF_CAT,
-                     FeatureType.CATEGORICAL)
+            _verdict(method, np.array([None, None], dtype=object), REF_CAT, FeatureType.CATEGORICAL)
 
 
 def missing_values_are_dropped(method: DriftMethod) -> None:
@@ -117,11 +116,13 @@ def constant_input_has_a_defined_result(method: DriftMethod) -> None:
         moved = _verdict(method, np.full(100, 3.0), np.full(80, 4.0), FeatureType.NUMERIC)
         assert moved.drifted and np.isfinite(moved.measurement.statistic)
     if categorical(method):
-        same = _verdict(method, np.array(["a"] * 100), np.array(["a"] * 80),
-                        FeatureType.CATEGORICAL)
+        same = _verdict(
+            method, np.array(["a"] * 100), np.array(["a"] * 80), FeatureType.CATEGORICAL
+        )
         assert not same.drifted
-        moved = _verdict(method, np.array(["a"] * 100), np.array(["b"] * 80),
-                         FeatureType.CATEGORICAL)
+        moved = _verdict(
+            method, np.array(["a"] * 100), np.array(["b"] * 80), FeatureType.CATEGORICAL
+        )
         assert moved.drifted
 
 
@@ -155,17 +156,24 @@ def _sketch_bins(ref: np.ndarray, cur: np.ndarray, k: int = 200, grid: int = 64)
         sketches.append(s)
     sr, sc = sketches
     interior = np.unique(sr.get_quantiles(list(np.arange(1, grid) / grid)))
-    lo, hi = min(sr.get_min_value(), sc.get_min_value()), max(sr.get_max_value(),
-                                                              sc.get_max_value())
+    lo, hi = (
+        min(sr.get_min_value(), sc.get_min_value()),
+        max(sr.get_max_value(), sc.get_max_value()),
+    )
     interior = interior[(interior > lo) & (interior < hi)]
     eps = kll_doubles_sketch.get_normalized_rank_error(k, True)
     return NumericBins.from_cdf(
         np.concatenate(([lo], interior, [hi])),
         sr.get_cdf(list(interior), inclusive=True)[:-1],
         sc.get_cdf(list(interior), inclusive=True)[:-1],
-        n_ref=ref.size, n_cur=cur.size, ref_mean=float(ref.mean()), ref_sd=float(ref.std()),
-        cur_mean=float(cur.mean()), cur_sd=float(cur.std()),
-        ref_rank_error=eps, cur_rank_error=eps,
+        n_ref=ref.size,
+        n_cur=cur.size,
+        ref_mean=float(ref.mean()),
+        ref_sd=float(ref.std()),
+        cur_mean=float(cur.mean()),
+        cur_sd=float(cur.std()),
+        ref_rank_error=eps,
+        cur_rank_error=eps,
     )
 
 
@@ -174,8 +182,15 @@ def _exact_on_same_grid(bins: NumericBins, ref: np.ndarray, cur: np.ndarray) -> 
     r, c = np.sort(ref), np.sort(cur)
     rc = np.diff(np.concatenate(([0], np.searchsorted(r, inner, "right"), [r.size])))
     cc = np.diff(np.concatenate(([0], np.searchsorted(c, inner, "right"), [c.size])))
-    return NumericBins(bins.edges, rc.astype(float), cc.astype(float), float(ref.mean()),
-                       float(ref.std()), float(cur.mean()), float(cur.std()))
+    return NumericBins(
+        bins.edges,
+        rc.astype(float),
+        cc.astype(float),
+        float(ref.mean()),
+        float(ref.std()),
+        float(cur.mean()),
+        float(cur.std()),
+    )
 
 
 # Methods whose raw form does not bin (the bound then includes the grid's discretisation).
@@ -224,8 +239,11 @@ def categorical_counts_equal_raw_values(method: DriftMethod) -> None:
     raw = method.on_counts(CategoricalCounts.from_values(REF_CAT, SHIFTED_CAT))
     names, counts = np.unique(REF_CAT, return_counts=True)
     names2, counts2 = np.unique(SHIFTED_CAT, return_counts=True)
-    from_profile = method.on_counts(CategoricalCounts.from_dicts(
-        dict(zip(names, counts, strict=True)), dict(zip(names2, counts2, strict=True))))
+    from_profile = method.on_counts(
+        CategoricalCounts.from_dicts(
+            dict(zip(names, counts, strict=True)), dict(zip(names2, counts2, strict=True))
+        )
+    )
     assert raw == from_profile
 
 
@@ -235,8 +253,9 @@ def categorical_counts_equal_raw_values(method: DriftMethod) -> None:
 def _deciles(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ten reference-decile bins, counted independently of the package's binning code."""
     r = np.sort(ref)
-    right = np.unique(np.append(r[np.ceil(np.arange(1, 10) * r.size / 10).astype(int) - 1],
-                                max(r[-1], cur.max())))
+    right = np.unique(
+        np.append(r[np.ceil(np.arange(1, 10) * r.size / 10).astype(int) - 1], max(r[-1], cur.max()))
+    )
     p = np.bincount(np.searchsorted(right, ref, "left"), minlength=right.size) / ref.size
     q = np.bincount(np.searchsorted(right, cur, "left"), minlength=right.size) / cur.size
     return p, q
@@ -301,8 +320,11 @@ def statistic_matches_scipy_or_hand_computation(method: DriftMethod) -> None:
     if not numeric(method):
         return
     check = SCIPY_CHECKS[method.id]
-    for ref, cur in ((REF[:700], SHIFTED[:400]), (REF[:300], SAME_DISTRIBUTION[:350]),
-                     (np.round(REF[:500], 1), np.round(SHIFTED[:450], 1))):  # ties
+    for ref, cur in (
+        (REF[:700], SHIFTED[:400]),
+        (REF[:300], SAME_DISTRIBUTION[:350]),
+        (np.round(REF[:500], 1), np.round(SHIFTED[:450], 1)),
+    ):  # ties
         assert method.on_sample is not None
         check(ref, cur, method.on_sample(NumericSample.prepare(ref), NumericSample.prepare(cur)))
 

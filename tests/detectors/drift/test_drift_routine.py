@@ -26,16 +26,27 @@ from watchkeeper.detectors.drift.routine import Measurement
 
 def _m(name: str, p: float | None, effect: float, method: str = "ks") -> Measurement:
     spec = get_method(method)
-    return Measurement(name, FeatureType.NUMERIC, spec.id, spec.direction, spec.default_threshold,
-                       0.5, p, effect, 100, 100)
+    return Measurement(
+        name,
+        FeatureType.NUMERIC,
+        spec.id,
+        spec.direction,
+        spec.default_threshold,
+        0.5,
+        p,
+        effect,
+        100,
+        100,
+    )
 
 
 def test_a_tiny_shift_in_a_huge_sample_is_significant_but_not_drift() -> None:
     rng = np.random.default_rng(7)
     ref = rng.normal(0, 1, 2_000_000)
     cur = rng.normal(0.01, 1, 2_000_000)  # 0.01 sd: real, and irrelevant
-    found = measure("x", FeatureType.NUMERIC,
-                    (NumericSample.prepare(ref), NumericSample.prepare(cur)))
+    found = measure(
+        "x", FeatureType.NUMERIC, (NumericSample.prepare(ref), NumericSample.prepare(cur))
+    )
     assert found.p_value is not None and found.p_value < 1e-6
     verdict = decide([found]).features[0]
     assert verdict.significant and not verdict.drifted
@@ -112,12 +123,15 @@ def test_default_method_per_type_and_size() -> None:
 
 def test_compare_infers_types_and_refuses_mismatched_columns() -> None:
     rng = np.random.default_rng(3)
-    report = compare({"n": rng.normal(size=500), "c": rng.choice(["a", "b"], 500),
-                      "b": rng.random(500) < 0.5},
-                     {"n": rng.normal(size=400), "c": rng.choice(["a", "b"], 400),
-                      "b": rng.random(400) < 0.5})
+    report = compare(
+        {"n": rng.normal(size=500), "c": rng.choice(["a", "b"], 500), "b": rng.random(500) < 0.5},
+        {"n": rng.normal(size=400), "c": rng.choice(["a", "b"], 400), "b": rng.random(400) < 0.5},
+    )
     assert [f.measurement.feature_type.value for f in report.features] == [
-        "numeric", "categorical", "boolean"]
+        "numeric",
+        "categorical",
+        "boolean",
+    ]
     assert report.n_reference == 500 and report.n_current == 400
     with pytest.raises(InputError, match="different columns"):
         compare({"a": [1.0]}, {"b": [1.0]})
@@ -126,8 +140,9 @@ def test_compare_infers_types_and_refuses_mismatched_columns() -> None:
 def test_effect_size_is_wasserstein_in_reference_sd_and_tvd_for_categories() -> None:
     rng = np.random.default_rng(11)
     ref = rng.normal(5, 2, 100_000)
-    report = compare({"x": ref, "c": ["a"] * 90 + ["b"] * 10},
-                     {"x": ref + 0.2, "c": ["a"] * 80 + ["b"] * 20})  # +0.1 sd; 10% moved
+    report = compare(
+        {"x": ref, "c": ["a"] * 90 + ["b"] * 10}, {"x": ref + 0.2, "c": ["a"] * 80 + ["b"] * 20}
+    )  # +0.1 sd; 10% moved
     x, c = report.features
     assert x.measurement.effect_size == pytest.approx(0.2 / np.std(ref), rel=1e-9)
     assert c.measurement.effect_size == pytest.approx(0.1)
@@ -137,14 +152,21 @@ def test_wasserstein_quantile_grid_matches_scipy_for_awkward_sizes() -> None:
     rng = np.random.default_rng(5)
     for n, m in ((997, 1009), (1, 50), (3000, 7)):
         a, b = np.sort(rng.gamma(2, 1, n)), np.sort(rng.normal(2, 1, m))
-        assert wasserstein_sorted(a, b) == pytest.approx(stats.wasserstein_distance(a, b),
-                                                         rel=1e-9)
+        assert wasserstein_sorted(a, b) == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-9)
 
 
 def test_report_json_has_the_contract_keys() -> None:
     report = compare({"x": np.arange(100.0)}, {"x": np.arange(100.0) + 50})
     d = report.to_dict()
     assert {"dataset_drift", "drifted_share", "n_reference", "n_current", "features"} <= set(d)
-    assert {"name", "type", "method", "statistic", "p_value", "effect_size", "threshold",
-            "drifted"} <= set(d["features"][0])
+    assert {
+        "name",
+        "type",
+        "method",
+        "statistic",
+        "p_value",
+        "effect_size",
+        "threshold",
+        "drifted",
+    } <= set(d["features"][0])
     assert d["features"][0]["drifted"] is True and d["dataset_drift"] is True

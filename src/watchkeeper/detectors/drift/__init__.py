@@ -1,6 +1,6 @@
 """Univariate drift: one module per method, one explicit catalogue, one shared routine.
 
-    from watchkeeper.detectors.drift import METHODS, compare, measure, decide
+from watchkeeper.detectors.drift import METHODS, compare, measure, decide
 """
 
 from watchkeeper.detectors.drift.base import Direction, DriftMethod, Statistic

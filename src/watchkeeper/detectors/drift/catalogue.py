@@ -32,5 +32,8 @@ def get_method(method_id: str) -> DriftMethod:
     try:
         return METHODS[method_id]
     except KeyError:
-        raise InputError(f"unknown drift method {method_id!r}", field="method",
-                         expected="one of " + ", ".join(METHODS)) from None
+        raise InputError(
+            f"unknown drift method {method_id!r}",
+            field="method",
+            expected="one of " + ", ".join(METHODS),
+        ) from None

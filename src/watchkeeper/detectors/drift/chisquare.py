@@ -34,8 +34,11 @@ def _term(n: float, m: float) -> divergence.Term:
 def _chisquare(counts: CategoricalCounts | NumericBins) -> Statistic:
     from scipy.special import chdtrc
 
-    n, m = (float(counts.ref_counts.sum()), float(counts.cur_counts.sum())) if isinstance(
-        counts, NumericBins) else (float(counts.ref.sum()), float(counts.cur.sum()))
+    n, m = (
+        (float(counts.ref_counts.sum()), float(counts.cur_counts.sum()))
+        if isinstance(counts, NumericBins)
+        else (float(counts.ref.sum()), float(counts.cur.sum()))
+    )
     p, q = divergence.fractions(counts)
     cells = int(np.count_nonzero((p > 0) | (q > 0)))
     stat = float(_term(n, m)(p, q).sum())
@@ -53,8 +56,9 @@ def on_sample(ref: NumericSample, cur: NumericSample) -> Statistic:
 
 
 def sketch_bound(bins: NumericBins) -> float:
-    return divergence.sketch_bound(bins, _term(bins.ref_counts.sum(), bins.cur_counts.sum()),
-                                   lambda s: s)
+    return divergence.sketch_bound(
+        bins, _term(bins.ref_counts.sum(), bins.cur_counts.sum()), lambda s: s
+    )
 
 
 METHOD = DriftMethod(

@@ -32,8 +32,13 @@ def limiting_cdf(x: float) -> float:
     while True:
         y = 4 * k + 1
         q = y * y / (16 * x)
-        term = (math.exp(gammaln(k + 0.5) - gammaln(k + 1)) / (math.pi**1.5 * math.sqrt(x))
-                * math.sqrt(y) * math.exp(-q) * float(kv(0.25, q)))
+        term = (
+            math.exp(gammaln(k + 0.5) - gammaln(k + 1))
+            / (math.pi**1.5 * math.sqrt(x))
+            * math.sqrt(y)
+            * math.exp(-q)
+            * float(kv(0.25, q))
+        )
         total += term
         k += 1
         if abs(term) < 1e-10 or k > 200:
@@ -52,8 +57,11 @@ def on_sample(ref: NumericSample, cur: NumericSample) -> Statistic:
     from scipy import stats
 
     if ref.n < 2 or cur.n < 2:
-        raise InputError("the Cramér-von Mises test needs at least two values per side",
-                         field="cramervonmises", expected=">= 2 values in each sample")
+        raise InputError(
+            "the Cramér-von Mises test needs at least two values per side",
+            field="cramervonmises",
+            expected=">= 2 values in each sample",
+        )
     result = stats.cramervonmises_2samp(ref.values, cur.values)
     return Statistic(float(result.statistic), float(result.pvalue))
 
@@ -68,8 +76,11 @@ def _pieces(bins: NumericBins) -> tuple[float, float, np.ndarray, np.ndarray]:
 def on_bins(bins: NumericBins) -> Statistic:
     n, m, d, pooled = _pieces(bins)
     if n < 2 or m < 2:
-        raise InputError("the Cramér-von Mises test needs at least two values per side",
-                         field="cramervonmises", expected=">= 2 values in each sample")
+        raise InputError(
+            "the Cramér-von Mises test needs at least two values per side",
+            field="cramervonmises",
+            expected=">= 2 values in each sample",
+        )
     t = float(n * m / (n + m) * (pooled * d * d).sum())
     return Statistic(t, asymptotic_p_value(t, round(n), round(m)))
 
@@ -82,8 +93,9 @@ def sketch_bound(bins: NumericBins) -> float:
     scale = n * m / (n + m)
     t = scale * float((pooled * d * d).sum())
     high = scale * float(((pooled + h_err) * (np.abs(d) + delta) ** 2).sum())
-    low = scale * float((np.maximum(pooled - h_err, 0) * np.maximum(np.abs(d) - delta, 0) ** 2
-                         ).sum())
+    low = scale * float(
+        (np.maximum(pooled - h_err, 0) * np.maximum(np.abs(d) - delta, 0) ** 2).sum()
+    )
     return max(high - t, t - low)
 
 

@@ -37,8 +37,9 @@ def fractions(counts: CategoricalCounts | NumericBins) -> tuple[np.ndarray, np.n
     return counts.ref / counts.ref.sum(), counts.cur / counts.cur.sum()
 
 
-def term_interval(term: Term, p: np.ndarray, q: np.ndarray, dp: float, dq: float
-                  ) -> tuple[float, float]:
+def term_interval(
+    term: Term, p: np.ndarray, q: np.ndarray, dp: float, dq: float
+) -> tuple[float, float]:
     """Interval of sum(term(p', q')) over |p' - p| <= dp, |q' - q| <= dq (fractions in [0, 1])."""
     corners = [
         term(np.clip(pc, 0.0, 1.0), np.clip(qc, 0.0, 1.0))

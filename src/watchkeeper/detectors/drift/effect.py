@@ -21,16 +21,18 @@ from watchkeeper.detectors.drift.samples import CategoricalCounts, NumericBins, 
 MAX_QUANTILE_GRID = 1 << 22  # beyond this the quantile grid is already finer than needed
 
 
-def scale(ref_mean: float, ref_sd: float, n_ref: float,
-          cur_mean: float, cur_sd: float, n_cur: float) -> float:
+def scale(
+    ref_mean: float, ref_sd: float, n_ref: float, cur_mean: float, cur_sd: float, n_cur: float
+) -> float:
     """Reference sd; for a constant reference, the pooled sd of both samples (0 if both are
     the same constant, in which case the distance is 0 too and the effect is 0)."""
     if ref_sd > 0:
         return ref_sd
     total = n_ref + n_cur
     mean = (n_ref * ref_mean + n_cur * cur_mean) / total
-    var = (n_ref * (ref_sd**2 + (ref_mean - mean) ** 2)
-           + n_cur * (cur_sd**2 + (cur_mean - mean) ** 2)) / total
+    var = (
+        n_ref * (ref_sd**2 + (ref_mean - mean) ** 2) + n_cur * (cur_sd**2 + (cur_mean - mean) ** 2)
+    ) / total
     return math.sqrt(max(var, 0.0))
 
 
@@ -73,8 +75,14 @@ def wasserstein_bins(bins: NumericBins) -> float:
 
 
 def numeric_scale(bins: NumericBins) -> float:
-    return scale(bins.ref_mean, bins.ref_sd, bins.ref_counts.sum(),
-                 bins.cur_mean, bins.cur_sd, bins.cur_counts.sum())
+    return scale(
+        bins.ref_mean,
+        bins.ref_sd,
+        bins.ref_counts.sum(),
+        bins.cur_mean,
+        bins.cur_sd,
+        bins.cur_counts.sum(),
+    )
 
 
 def effect_from_samples(ref: NumericSample, cur: NumericSample) -> float:

@@ -48,20 +48,26 @@ def ks_statistic(ref: np.ndarray, cur: np.ndarray) -> float:
         inf = np.inf
         smallest = np.minimum(
             np.where(fr[cells] < fr[cells + 1], ref[np.minimum(fr[cells], n - 1)], inf),
-            np.where(fc[cells] < fc[cells + 1], cur[np.minimum(fc[cells], m - 1)], inf))
+            np.where(fc[cells] < fc[cells + 1], cur[np.minimum(fc[cells], m - 1)], inf),
+        )
         cells = cells[smallest < grid[cells]]
     if cells.size:
-        points = np.unique(np.concatenate(
-            [ref[fr[k]:fr[k + 1]] for k in cells] + [cur[fc[k]:fc[k + 1]] for k in cells]
-        ))
-        cell_gap = (np.searchsorted(ref, points, side="right") * m
-                    - np.searchsorted(cur, points, side="right") * n)
+        points = np.unique(
+            np.concatenate(
+                [ref[fr[k] : fr[k + 1]] for k in cells] + [cur[fc[k] : fc[k + 1]] for k in cells]
+            )
+        )
+        cell_gap = (
+            np.searchsorted(ref, points, side="right") * m
+            - np.searchsorted(cur, points, side="right") * n
+        )
         best = max(best, int(np.abs(cell_gap).max()))
     return best / (n * m)
 
 
-def ks_p_value(statistic: float, n: int, m: int, ref: np.ndarray | None = None,
-               cur: np.ndarray | None = None) -> float:
+def ks_p_value(
+    statistic: float, n: int, m: int, ref: np.ndarray | None = None, cur: np.ndarray | None = None
+) -> float:
     en = n * m / (n + m)
     if en > LIMITING_FROM_EN:
         from scipy.special import kolmogorov

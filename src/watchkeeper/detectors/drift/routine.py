@@ -40,11 +40,15 @@ class DriftRules:
 
     def __post_init__(self) -> None:
         if not self.min_effect >= 0:
-            raise InputError(f"min_effect is {self.min_effect}", field="min_effect",
-                             expected="a number >= 0")
+            raise InputError(
+                f"min_effect is {self.min_effect}", field="min_effect", expected="a number >= 0"
+            )
         if not 0 < self.drift_share <= 1:
-            raise InputError(f"drift_share is {self.drift_share}", field="drift_share",
-                             expected="a share in (0, 1]")
+            raise InputError(
+                f"drift_share is {self.drift_share}",
+                field="drift_share",
+                expected="a share in (0, 1]",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +128,9 @@ def _sizes(data: FeatureData) -> tuple[int, int]:
     return data.n_ref, data.n_cur
 
 
-def choose_method(feature_type: FeatureType, data: FeatureData,
-                  method_id: str | None) -> DriftMethod:
+def choose_method(
+    feature_type: FeatureType, data: FeatureData, method_id: str | None
+) -> DriftMethod:
     method = get_method(method_id or default_method(feature_type, *_sizes(data)))
     if not method.accepts(feature_type):
         raise InputError(
@@ -136,15 +141,23 @@ def choose_method(feature_type: FeatureType, data: FeatureData,
     return method
 
 
-def measure(feature: str, feature_type: FeatureType, data: FeatureData,
-            method_id: str | None = None, threshold: float | None = None) -> Measurement:
+def measure(
+    feature: str,
+    feature_type: FeatureType,
+    data: FeatureData,
+    method_id: str | None = None,
+    threshold: float | None = None,
+) -> Measurement:
     """Run one method (the default for the type and size when `method_id` is None)."""
     method = choose_method(feature_type, data, method_id)
     bound = None
     if isinstance(data, CategoricalCounts):
         if feature_type not in CATEGORICAL_TYPES or method.on_counts is None:
-            raise InputError("category counts given for a numeric feature", field=feature,
-                             expected="numeric samples or bins")
+            raise InputError(
+                "category counts given for a numeric feature",
+                field=feature,
+                expected="numeric samples or bins",
+            )
         found, size = method.on_counts(data), effect.effect_from_counts(data)
     elif isinstance(data, NumericBins):
         assert method.on_bins is not None and method.sketch_bound is not None
@@ -155,16 +168,27 @@ def measure(feature: str, feature_type: FeatureType, data: FeatureData,
         found, size = method.on_sample(*data), effect.effect_from_samples(*data)
     n_ref, n_cur = _sizes(data)
     return Measurement(
-        feature=feature, feature_type=feature_type, method=method.id,
+        feature=feature,
+        feature_type=feature_type,
+        method=method.id,
         direction=method.direction,
         threshold=method.default_threshold if threshold is None else threshold,
-        statistic=float(found.statistic), p_value=found.p_value, effect_size=float(size),
-        n_reference=n_ref, n_current=n_cur, sketch_bound=bound,
+        statistic=float(found.statistic),
+        p_value=found.p_value,
+        effect_size=float(size),
+        n_reference=n_ref,
+        n_current=n_cur,
+        sketch_bound=bound,
     )
 
 
-def decide(measurements: Sequence[Measurement], rules: DriftRules | None = None, *,
-           n_reference: int | None = None, n_current: int | None = None) -> DriftReport:
+def decide(
+    measurements: Sequence[Measurement],
+    rules: DriftRules | None = None,
+    *,
+    n_reference: int | None = None,
+    n_current: int | None = None,
+) -> DriftReport:
     """Correct the p-values of the hypothesis tests across features, then decide each feature
     and the dataset. Distances (no p-value) are not part of the correction family."""
     rules = rules or DriftRules()
@@ -179,11 +203,15 @@ def decide(measurements: Sequence[Measurement], rules: DriftRules | None = None,
         features.append(FeatureDrift(m, q, bool(significant), bool(drifted)))
     is_drift, share = dataset_drift([f.drifted for f in features], rules.drift_share)
     return DriftReport(
-        features=tuple(features), dataset_drift=is_drift, drifted_share=share,
-        n_reference=n_reference if n_reference is not None else
-        max((m.n_reference for m in measurements), default=0),
-        n_current=n_current if n_current is not None else
-        max((m.n_current for m in measurements), default=0),
+        features=tuple(features),
+        dataset_drift=is_drift,
+        drifted_share=share,
+        n_reference=n_reference
+        if n_reference is not None
+        else max((m.n_reference for m in measurements), default=0),
+        n_current=n_current
+        if n_current is not None
+        else max((m.n_current for m in measurements), default=0),
         rules=rules,
     )
 
@@ -197,15 +225,23 @@ def infer_type(values: np.ndarray) -> FeatureType:
     return FeatureType.CATEGORICAL
 
 
-def compare(reference: Mapping[str, np.ndarray | list], current: Mapping[str, np.ndarray | list],
-            *, methods: Mapping[str, str] | None = None, rules: DriftRules | None = None,
-            types: Mapping[str, FeatureType] | None = None) -> DriftReport:
+def compare(
+    reference: Mapping[str, np.ndarray | list],
+    current: Mapping[str, np.ndarray | list],
+    *,
+    methods: Mapping[str, str] | None = None,
+    rules: DriftRules | None = None,
+    types: Mapping[str, FeatureType] | None = None,
+) -> DriftReport:
     """Library entry point on raw columns: same names on both sides, types inferred from dtypes
     (numeric dtypes are numeric, booleans boolean, anything else categorical) unless given."""
     missing = sorted(set(reference) ^ set(current))
     if missing:
-        raise InputError("reference and current have different columns", field=missing[0],
-                         expected="the same column names on both sides")
+        raise InputError(
+            "reference and current have different columns",
+            field=missing[0],
+            expected="the same column names on both sides",
+        )
     measurements = []
     for name in reference:
         ref, cur = np.asarray(reference[name]), np.asarray(current[name])

@@ -57,8 +57,11 @@ class NumericSample:
                 "no non-missing values to compare", field=field, expected="at least one value"
             )
         if np.isinf(array[0]) or np.isinf(array[-1]):
-            raise InputError("infinite values cannot be compared", field=field,
-                             expected="finite numbers (or NaN for missing)")
+            raise InputError(
+                "infinite values cannot be compared",
+                field=field,
+                expected="finite numbers (or NaN for missing)",
+            )
         mean = float(array.mean())
         sd = float(array.std())
         return cls(values=array, mean=mean, sd=sd)
@@ -84,13 +87,17 @@ class NumericBins:
             raise InputError(
                 f"{self.edges.size} edges need {b} counts per side, got "
                 f"{self.ref_counts.shape} and {self.cur_counts.shape}",
-                field="bins", expected="len(counts) == len(edges) - 1 >= 1",
+                field="bins",
+                expected="len(counts) == len(edges) - 1 >= 1",
             )
         if np.any(np.diff(self.edges) < 0) or not np.isfinite(self.edges).all():
             raise InputError("edges must be finite and non-decreasing", field="bins.edges")
         if self.ref_counts.sum() <= 0 or self.cur_counts.sum() <= 0:
-            raise InputError("each side needs a positive total count", field="bins",
-                             expected="at least one value per side")
+            raise InputError(
+                "each side needs a positive total count",
+                field="bins",
+                expected="at least one value per side",
+            )
 
     @property
     def n_ref(self) -> int:
@@ -129,7 +136,10 @@ class NumericBins:
             edges=edges,
             ref_counts=np.diff(ref_cum, prepend=0).astype(np.float64),
             cur_counts=np.diff(cur_cum, prepend=0).astype(np.float64),
-            ref_mean=ref.mean, ref_sd=ref.sd, cur_mean=cur.mean, cur_sd=cur.sd,
+            ref_mean=ref.mean,
+            ref_sd=ref.sd,
+            cur_mean=cur.mean,
+            cur_sd=cur.sd,
         )
 
     @classmethod
@@ -163,16 +173,23 @@ class NumericBins:
         if rc.shape != (e.size - 2,) or cc.shape != (e.size - 2,):
             raise InputError(
                 f"{e.size} edges need {e.size - 2} interior CDF values per side",
-                field="cdf", expected="len(cdf) == len(edges) - 2",
+                field="cdf",
+                expected="len(cdf) == len(edges) - 2",
             )
         # A sketch CDF is monotone; clip tiny non-monotonicity from float error all the same.
         rc, cc = np.maximum.accumulate(rc), np.maximum.accumulate(cc)
         ref_counts = np.diff(np.concatenate(([0.0], rc, [1.0]))) * n_ref
         cur_counts = np.diff(np.concatenate(([0.0], cc, [1.0]))) * n_cur
         return cls(
-            edges=e, ref_counts=ref_counts, cur_counts=cur_counts,
-            ref_mean=ref_mean, ref_sd=ref_sd, cur_mean=cur_mean, cur_sd=cur_sd,
-            ref_rank_error=ref_rank_error, cur_rank_error=cur_rank_error,
+            edges=e,
+            ref_counts=ref_counts,
+            cur_counts=cur_counts,
+            ref_mean=ref_mean,
+            ref_sd=ref_sd,
+            cur_mean=cur_mean,
+            cur_sd=cur_sd,
+            ref_rank_error=ref_rank_error,
+            cur_rank_error=cur_rank_error,
         )
 
     def coarsen(self, n_bins: int) -> NumericBins:
@@ -193,9 +210,12 @@ class NumericBins:
             edges=np.concatenate((self.edges[starts], self.edges[-1:])),
             ref_counts=np.add.reduceat(self.ref_counts, starts),
             cur_counts=np.add.reduceat(self.cur_counts, starts),
-            ref_mean=self.ref_mean, ref_sd=self.ref_sd,
-            cur_mean=self.cur_mean, cur_sd=self.cur_sd,
-            ref_rank_error=self.ref_rank_error, cur_rank_error=self.cur_rank_error,
+            ref_mean=self.ref_mean,
+            ref_sd=self.ref_sd,
+            cur_mean=self.cur_mean,
+            cur_sd=self.cur_sd,
+            ref_rank_error=self.ref_rank_error,
+            cur_rank_error=self.cur_rank_error,
         )
 
 
@@ -222,25 +242,35 @@ class CategoricalCounts:
         for side, counts in (("reference", ref), ("current", cur)):
             bad = [k for k, v in counts.items() if not (v >= 0 and np.isfinite(v))]
             if bad:
-                raise InputError(f"{side} count of {bad[0]!r} is {counts[bad[0]]}", field=field,
-                                 expected="finite counts >= 0")
+                raise InputError(
+                    f"{side} count of {bad[0]!r} is {counts[bad[0]]}",
+                    field=field,
+                    expected="finite counts >= 0",
+                )
         categories = tuple(sorted(set(ref) | set(cur), key=str))
         r = np.array([float(ref.get(k, 0.0)) for k in categories])
         c = np.array([float(cur.get(k, 0.0)) for k in categories])
         if r.sum() <= 0 or c.sum() <= 0:
-            raise InputError("no non-missing values to compare", field=field,
-                             expected="at least one counted value on each side")
+            raise InputError(
+                "no non-missing values to compare",
+                field=field,
+                expected="at least one counted value on each side",
+            )
         return cls(categories=categories, ref=r, cur=c)
 
     @classmethod
-    def from_values(cls, ref: np.ndarray | list, cur: np.ndarray | list, *,
-                    field: str = "values") -> CategoricalCounts:
+    def from_values(
+        cls, ref: np.ndarray | list, cur: np.ndarray | list, *, field: str = "values"
+    ) -> CategoricalCounts:
         """Count raw values; None and NaN are missing and not counted."""
         return cls.from_dicts(_count(ref), _count(cur), field=field)
 
 
 def _count(values: np.ndarray | list) -> dict[str, float]:
-    kept = [v for v in np.asarray(values, dtype=object).ravel()
-            if v is not None and not (isinstance(v, float) and np.isnan(v))]
+    kept = [
+        v
+        for v in np.asarray(values, dtype=object).ravel()
+        if v is not None and not (isinstance(v, float) and np.isnan(v))
+    ]
     names, counts = np.unique(np.array([str(v) for v in kept], dtype=object), return_counts=True)
     return {str(k): float(n) for k, n in zip(names, counts, strict=True)}
