@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 from sklearn.model_selection import KFold, ParameterSampler, StratifiedKFold, train_test_split
+from threadpoolctl import threadpool_limits
 
 from watchkeeper.core.enums import Task
 from watchkeeper.core.errors import InputError
@@ -87,6 +88,12 @@ def _splits(job: TrainJob, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def train(job: TrainJob) -> TrainOutput:
+    # one native thread: on a busy machine OpenMP's spinning pools slow small fits many-fold
+    with threadpool_limits(limits=1):
+        return _train(job)
+
+
+def _train(job: TrainJob) -> TrainOutput:
     n = len(job.y)
     if n < 20:
         raise InputError(f"only {n} labelled rows to train on", field="window",
