@@ -81,6 +81,8 @@ def test_tick_queues_once_then_escalates_and_reminds(store: Store) -> None:
     with store.session() as s:
         result = svc.tick(s, [inc])
         [escalated] = list_entries(s, action=AuditAction.ESCALATED)
+        trail = {e.action for e in list_entries(s, subject="inc_01")}
+    assert trail == {AuditAction.ESCALATED.value, AuditAction.NOTIFICATION_QUEUED.value}
     assert result.escalations == 1
     assert escalated.details["tier"] == "T2"
     assert escalated.details["people"]["responsible"] == ["carol"]

@@ -311,7 +311,7 @@ def _record(store: Store, now: datetime, results: Sequence[_Result], retry: Retr
         s.execute(insert(DeliveryAttempt.__table__), attempts)
         for r in dead:  # the audit head lock is taken last, as audit.append asks
             audit_append(s, actor=ACTOR, action=AuditAction.NOTIFICATION_FAILED,
-                         subject=f"incident:{r.job.incident_id}", at=now, details={
+                         subject=r.job.incident_id, at=now, details={
                              "channel": r.job.channel.get("name"),
                              "channel_type": r.job.channel.get("type"),
                              "idempotency_key": r.job.key, "attempts": r.job.attempt,
@@ -352,5 +352,5 @@ def requeue(session: Session, outbox_id: str, *, now: datetime, actor: str) -> N
         raise NotFoundError(f"no notification {outbox_id!r} in the outbox")
     row.status, row.attempts, row.next_attempt_at = PENDING, 0, ensure_utc(now)
     audit_append(session, actor=actor, action=AuditAction.NOTIFICATION_QUEUED,
-                 subject=f"incident:{row.incident_id}", at=now,
+                 subject=row.incident_id, at=now,
                  details={"requeued": row.idempotency_key, "channel": row.channel})

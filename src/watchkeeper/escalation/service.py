@@ -176,9 +176,9 @@ class EscalationService:
         if p.event == "escalate":
             result.escalations += 1
             audit_append(session, actor=ACTOR, action=AuditAction.ESCALATED,
-                         subject=f"incident:{inc.id}", at=now, details=details)
+                         subject=inc.id, at=now, details=details)
         audit_append(session, actor=ACTOR, action=AuditAction.NOTIFICATION_QUEUED,
-                     subject=f"incident:{inc.id}", at=now, details=details)
+                     subject=inc.id, at=now, details=details)
         _record_on_incident(session, original, now, p, details)
 
     def _save_state(self, session: Session, row: EscalationState | None, inc: IncidentView,
@@ -236,7 +236,7 @@ def approve_message(
         queued += enqueue(session, row.incident_id, channel, row.audience, payload, key, now=when)
     row.status, row.approved_by, row.approved_at = QUEUED, approver, when
     audit_append(session, actor=approver, action=AuditAction.MESSAGE_APPROVED,
-                 subject=f"incident:{row.incident_id}", at=when,
+                 subject=row.incident_id, at=when,
                  details={"message_id": row.id, "audience": row.audience,
                           "roles": sorted(held), "channels": [c["name"] for c in row.channels],
                           "subject": note.message.subject})
