@@ -74,7 +74,9 @@ class _Checker:
     def column(self, name: str) -> pa.Array | None:
         if name not in self.table.column_names:
             return None
-        return self.table.column(name).combine_chunks()
+        col = self.table.column(name)
+        # One chunk (the usual case) is used as is; combine_chunks would copy it.
+        return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 
     def cast(
         self, name: str, values: pa.Array, convert: Callable[[pa.Array], pa.Array], expected: str

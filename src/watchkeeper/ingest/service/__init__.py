@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from watchkeeper.ingest.service.reads import (
     read_events,
     read_window_profile,
 )
-from watchkeeper.ingest.sources.files import DEFAULT_CHUNK_ROWS, read_chunks
+from watchkeeper.ingest.sources.files import DEFAULT_CHUNK_ROWS, Chunk, read_chunks
 from watchkeeper.ingest.sources.frames import to_arrow
 from watchkeeper.ingest.spec import ModelSpec
 from watchkeeper.ingest.validate import validate_events, validate_labels
@@ -153,7 +154,7 @@ class IngestService:
         batch, so a failure part-way keeps (and reports) the chunks already acknowledged."""
         ingest = self.ingest_labels if labels else self.ingest_events
         total: BatchResult | None = None
-        for chunk in read_chunks(path, chunk_rows=chunk_rows):
+        for chunk in read_ahead(read_chunks(path, chunk_rows=chunk_rows)):
             result = ingest(model, chunk.table, source=str(path), first_row=chunk.first_row)
             total = result if total is None else total + result
             if on_chunk is not None:
@@ -285,6 +286,19 @@ class IngestService:
                     .limit(limit)
                 ).scalars()
             )
+
+
+def read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    """Read the next chunk in a thread while the current one is ingested (Arrow's readers
+    release the GIL), so file decoding overlaps validation, keys and profiling."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(next, chunks, None)
+        while True:
+            chunk = ahead.result()
+            if chunk is None:
+                return
+            ahead = pool.submit(next, chunks, None)
+            yield chunk
 
 
 def build_reference_profile(spec: ModelSpec, path: Path) -> WindowProfile:

@@ -193,19 +193,22 @@ def _events(
     state = _state(session, spec.name)
     ts = ts_micros(table)
     wins = window_keys(spec, ts, state.events_seen)
-    # Optimistically write the whole batch to the event log in a second thread (Parquet
-    # encoding and fsync release the GIL) while the keys go in and the profiles are built;
-    # in the rare batch that turns out to hold known events, the file is written again.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # Optimistically, while the keys go in (SQLite and PostgreSQL release the GIL while they
+    # work), two threads write the batch to the event log (Parquet encoding and fsync release
+    # the GIL too) and fold it into profiles. In the rare batch that turns out to hold known
+    # events, both results are dropped and redone for the new rows only.
+    with ThreadPoolExecutor(max_workers=2) as pool:
         pending: Future[list[WrittenFile]] | None = pool.submit(
             log.write, "events", spec.name, batch_id, table, ts
         )
+        folding: Future[list[Part]] | None = pool.submit(fold_events, spec, table, wins, ts)
         try:
             new = keys.insert_keys(session, "event_keys", spec.name, batch_id, ids, ts, wins)
             if not new.all():
-                assert pending is not None
+                assert pending is not None and folding is not None
                 log.delete(w.path for w in pending.result())
-                pending = None
+                folding.cancel()
+                pending = folding = None
                 table, ts = table.filter(pa.array(new)), ts[new]
                 ids = [i for i, keep in zip(ids, new.tolist(), strict=True) if keep]
                 if spec.window.events is not None:  # count windows number only new events
@@ -213,7 +216,10 @@ def _events(
                     keys.update_windows(session, "event_keys", spec.name, ids, wins)
                 else:
                     wins = wins[new]
-            parts = fold_events(spec, table, wins, ts) if table.num_rows else []
+            if folding is not None:
+                parts = folding.result()
+            else:
+                parts = fold_events(spec, table, wins, ts) if table.num_rows else []
             if pending is not None:
                 written = pending.result()
             elif table.num_rows:
