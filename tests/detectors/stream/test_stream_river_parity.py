@@ -16,6 +16,7 @@ binary = pytest.importorskip("river.drift.binary")
 PAIRS = [
     (ADWIN, drift.ADWIN, {}, "real"),
     (ADWIN, drift.ADWIN, {"delta": 0.05, "clock": 1, "min_window_length": 10}, "real"),
+    (ADWIN, drift.ADWIN, {"max_buckets": 3, "grace_period": 50}, "real"),
     (PageHinkley, drift.PageHinkley, {"delta": 0.005, "threshold": 50.0}, "real"),
     (PageHinkley, drift.PageHinkley, {"delta": 0.005, "threshold": 20.0, "mode": "up"}, "real"),
     (PageHinkley, drift.PageHinkley, {"delta": 0.01, "threshold": 20.0, "mode": "down"}, "real"),

@@ -82,7 +82,7 @@ class _StreamDetector:
     def update(self, x: float) -> None:
         """Feed one value; then read ``drift_detected``."""
         self._one[0] = _check_scalar(x, self.input_kind)
-        type(self)._kernel(self._one, 0, self._hits, self._flags, *self._args)
+        self._kernel(self._one, 0, self._hits, self._flags, *self._args)
 
     def update_many(self, xs: ArrayLike) -> NDArray[np.int64]:
         """Feed a 1-D array in order; returns the positions in ``xs`` at which drift was detected.
@@ -95,7 +95,7 @@ class _StreamDetector:
         found: list[NDArray[np.int64]] = []
         start = 0
         while start < arr.shape[0]:
-            n = type(self)._kernel(arr, start, self._hits, self._flags, *self._args)
+            n = self._kernel(arr, start, self._hits, self._flags, *self._args)
             if n:
                 found.append(self._hits[:n].copy())
             start = int(self._flags[NEXT])
