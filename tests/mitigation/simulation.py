@@ -61,7 +61,7 @@ models:
     window: {{every: 1h}}
     kpis: [{{metric: f1, min: 0.3}}]
     fallback: previous_version
-    retrain: {{template: {template}, history: 1d, hpo_budget: {budget}, timeout: {timeout},
+    retrain: {{template: {template}, history: {history}, hpo_budget: {budget}, timeout: {timeout},
                memory_mb: {memory}}}
 playbooks:
   T1: [retrain]
@@ -75,7 +75,7 @@ mitigation:
     beat_champion: {{margin: 0.0}}
     calibration: {{max_ece: 0.08}}
     fairness: {{attribute: region, max_gap: 0.25}}
-    prediction_sanity: {{max_prediction_shift: 0.35}}
+    prediction_sanity: {{max_prediction_shift: {max_shift}}}
     ood: {{max_ood_share: 0.1}}
   rollout: {{steps: [25, 100], dwell: 1h, max_kpi_drop: 0.05, max_error_rate: 0.05}}
 """
@@ -83,7 +83,7 @@ mitigation:
 
 def write_policy(folder: Path, *, criticality: str = "medium", regulatory: bool = False,
                  template: str = "sklearn.logistic", budget: int = 2, timeout: str = "5m",
-                 memory: int = 1024) -> Policy:
+                 memory: int = 1024, history: str = "1d", max_shift: float = 0.35) -> Policy:
     folder.mkdir(parents=True, exist_ok=True)
     ref = generate_credit(2000, seed=1)
     pq.write_table(pa.table({k: ref[k] for k in (*FEATURES, "label", "probability")}),
@@ -91,7 +91,7 @@ def write_policy(folder: Path, *, criticality: str = "medium", regulatory: bool 
     path = folder / "watchkeeper.yaml"
     path.write_text(POLICY.format(criticality=criticality, regulatory=str(regulatory).lower(),
                                   template=template, budget=budget, timeout=timeout,
-                                  memory=memory))
+                                  memory=memory, history=history, max_shift=max_shift))
     return load_policy(path)
 
 
