@@ -90,6 +90,10 @@ def test_calibrate_writes_a_versioned_config_and_activates_it_in_the_db(
     ('{"model": "m", "window_start": "2026-01-01T00:00:00Z", "window_end": '
      '"2026-01-01T01:00:00Z", "kind": "latency", "severity": 7}\n', "[0, 1]"),
     ("", "no signals"),
+    ('{"model": "' + "m" * 5000 + '", "window_start": "2026-01-01T00:00:00Z", "window_end": '
+     '"2026-01-01T01:00:00Z", "kind": "latency", "severity": 0.5}\n', "1 to 200 characters"),
+    ('{"model": "m", "window_start": "2026-01-01T00:00:00Z", "window_end": '
+     '"2026-01-01T01:00:00Z", "kind": "latency", "severity": NaN}\n', "a finite number"),
 ])
 def test_bad_signal_files_name_the_row_field_and_expectation(
         tmp_path: Path, files: tuple[Path, Path], content: str, message: str) -> None:

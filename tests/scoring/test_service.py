@@ -137,3 +137,13 @@ def test_a_window_is_scored_from_the_signals_stored_for_it(store: Store) -> None
     assert first.raw_tier == Tier.T3 and second.tier == Tier.T3
     assert second.contributors[0].feature == "income"
     assert svc.score_stored(window(5)).value == 0  # nothing stored: nothing found
+
+
+def test_non_finite_effects_are_stored_as_null_not_nan(store: Store) -> None:
+    weird = [sig(severity=0.99, feature="x", effect_size=float("nan"), p_value=0.01),
+             sig(K.LATENCY, 0.99, effect_size=float("inf"), p_value=1e-3)]
+    svc = ScoringService(store)
+    svc.score(window(0), weird)
+    [stored] = svc.scores("m")
+    assert {c.effect_size for c in stored.contributors} == {None}
+    assert all(c.interval is None for c in stored.contributors)

@@ -57,9 +57,15 @@ def effect_interval(signal: Signal) -> tuple[float, float] | None:
     return (eff - _Z95 * se, eff + _Z95 * se)
 
 
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
 def contributor(part: Part) -> Contributor:
     s = part.signal
     interval = effect_interval(s)
+    if interval is not None and not all(math.isfinite(v) for v in interval):
+        interval = None  # stored as JSON, which has no NaN or infinity
     bits = []
     if s.effect_size is not None and math.isfinite(s.effect_size):
         bits.append(f"{s.method} effect {s.effect_size:.3g}")
@@ -69,7 +75,7 @@ def contributor(part: Part) -> Contributor:
     text = f"{phrase(s.kind, s.feature, s.segment)}{detail}: {part.share:.0%} of the score"
     return Contributor(
         kind=s.kind, share=round(part.share, 4), severity=s.severity, feature=s.feature,
-        method=s.method, effect_size=s.effect_size, interval=interval, text=text,
+        method=s.method, effect_size=_finite(s.effect_size), interval=interval, text=text,
     )
 
 

@@ -56,6 +56,17 @@ def _number(value: Any, *, field: str, row: int, file: str, optional: bool = Tru
     return float(value)
 
 
+MAX_NAME = 200  # the stores' model column
+
+
+def _model(value: Any, *, row: int, file: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_NAME:
+        shown = value if not isinstance(value, str) or len(value) <= 40 else value[:40] + "..."
+        raise InputError(f"got {shown!r}", field="model", row=row, file=file,
+                         expected=f"a model name of 1 to {MAX_NAME} characters")
+    return value.strip()
+
+
 def signal_from_dict(d: Any, *, row: int, file: str) -> tuple[WindowKey, Signal]:
     if not isinstance(d, dict):
         raise InputError(f"got {type(d).__name__}", row=row, file=file,
@@ -64,10 +75,7 @@ def signal_from_dict(d: Any, *, row: int, file: str) -> tuple[WindowKey, Signal]
     if not isinstance(body, dict):
         raise InputError("'signal' is not an object", field="signal", row=row, file=file,
                          expected="a JSON object")
-    model = d.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise InputError(f"got {model!r}", field="model", row=row, file=file,
-                         expected="a non-empty model name")
+    model = _model(d.get("model"), row=row, file=file)
     start = _time(d.get("window_start"), field="window_start", row=row, file=file)
     end = _time(d.get("window_end"), field="window_end", row=row, file=file)
     if end <= start:
@@ -100,7 +108,7 @@ def signal_from_dict(d: Any, *, row: int, file: str) -> tuple[WindowKey, Signal]
         segment=body.get("segment"), catastrophic=bool(body.get("catastrophic", False)),
         evidence=body.get("evidence") or "", details=details, **extra,
     )
-    return WindowKey(model.strip(), start, end), signal
+    return WindowKey(model, start, end), signal
 
 
 def read_signals(path: str | Path) -> list[tuple[WindowKey, list[Signal]]]:
@@ -194,10 +202,7 @@ def incident_from_dict(d: Any, *, row: int, file: str) -> Incident:
     if not isinstance(d, dict):
         raise InputError(f"got {type(d).__name__}", row=row, file=file,
                          expected="an object with model, start, end")
-    model = d.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise InputError(f"got {model!r}", field="model", row=row, file=file,
-                         expected="a non-empty model name")
+    model = _model(d.get("model"), row=row, file=file)
     start = _time(d.get("start"), field="start", row=row, file=file)
     end = _time(d.get("end"), field="end", row=row, file=file)
     if end <= start:
@@ -212,7 +217,7 @@ def incident_from_dict(d: Any, *, row: int, file: str) -> Incident:
         raise InputError(f"got {verdict!r}", field="verdict", row=row, file=file,
                          expected=", ".join(VERDICTS))
     severity = d.get("severity") or "high"
-    return Incident(model.strip(), start, end, str(severity), verdict)
+    return Incident(model, start, end, str(severity), verdict)
 
 
 def group_by_model(windows: Sequence[tuple[WindowKey, list[Signal]]]
