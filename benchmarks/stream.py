@@ -91,13 +91,19 @@ def main() -> None:
         print(f"{'':33}ours, own defaults: {q_default.row()}")
         if name == "KSWIN":  # random sampling: show how much one seed's result varies
             spread = [
-                score(vectorised(lambda k=k: mine(**{**params, "seed": k})), streams, max_delay=500)
+                score(
+                    vectorised(lambda k=k, c=mine, p=params: c(**{**p, "seed": k})),
+                    streams,
+                    max_delay=500,
+                )
                 for k in range(10)
             ]
             rates = [q.detection_rate for q in spread]
             fas = [q.false_alarms_per_10k for q in spread]
-            print(f"{'':27}ours, River's params, seeds 0-9: rate {min(rates):.1%}-{max(rates):.1%}"
-                  f" (mean {np.mean(rates):.1%}), FA/10k {min(fas):.2f}-{max(fas):.2f}")  # fmt: skip
+            print(
+                f"{'':27}ours, River's params, seeds 0-9: rate {min(rates):.1%}-{max(rates):.1%}"
+                f" (mean {np.mean(rates):.1%}), FA/10k {min(fas):.2f}-{max(fas):.2f}"
+            )
     print(f"slowest ratio: {worst:.1f}x (bar: >= 10x)")
 
 

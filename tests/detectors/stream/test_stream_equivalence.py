@@ -47,3 +47,12 @@ def test_any_chunking_and_the_scalar_path_give_the_same_detections(
         if s.drift_detected:
             scalar.append(i)
     assert scalar == whole
+
+
+def test_more_detections_than_the_kernel_buffer_holds_are_all_returned() -> None:
+    from watchkeeper.detectors.stream import CUSUM
+    from watchkeeper.detectors.stream._base import _HIT_CAPACITY
+
+    xs = np.full(3 * _HIT_CAPACITY + 17, 5.0)  # every point is a 5-sd jump from a fresh start
+    hits = CUSUM(target_mean=0.0, target_sd=1.0, h=1.0).update_many(xs)
+    assert hits.tolist() == list(range(len(xs)))
