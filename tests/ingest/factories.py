@@ -60,5 +60,7 @@ def events(
 def write_policy(folder: Path, window: str = "every: 1h") -> Path:
     path = folder / "watchkeeper.yaml"
     path.write_text(POLICY.format(window=window))
-    pq.write_table(events(500, seed=99).drop_columns(["event_id"]), folder / "reference.parquet")
+    reference = events(500, seed=99).drop_columns(["event_id"])
+    reference = reference.append_column("label", pa.array(np.arange(500) % 3 == 0))
+    pq.write_table(reference, folder / "reference.parquet")
     return path

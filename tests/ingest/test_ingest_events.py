@@ -225,6 +225,7 @@ def test_orphan_files_are_never_read_and_get_cleaned(service: IngestService) -> 
 def test_reference_profile_is_built_once_and_reused(service: IngestService) -> None:
     first = service.reference_profile("credit")
     assert first.n == 500
+    assert first.label is not None and first.label.counts() == {"false": 333, "true": 167}
     again = service.reference_profile("credit")
     assert (
         again.features["income"].quantiles([0.1, 0.5]).tolist()
@@ -240,3 +241,21 @@ def test_reference_profile_is_built_once_and_reused(service: IngestService) -> N
         assert service.reference_profile("credit").n == 500
     finally:
         svc.build_reference_profile = original
+
+
+def test_compaction_merges_closed_windows_without_changing_them(
+    service: IngestService,
+) -> None:
+    table = events(600, spacing_s=12.0)  # two hours
+    for start in range(0, 600, 50):
+        service.ingest_events("credit", table.slice(start, 50))
+    before = service.list_windows("credit")
+    assert [w.parts for w in before] == [6, 6]
+    profiles = [service.read_window_profile("credit", w.start, w.end) for w in before]
+    assert service.compact_profiles("credit") == 10
+    after = service.list_windows("credit")
+    assert [(w.start, w.n, w.parts) for w in after] == [(w.start, w.n, 1) for w in before]
+    for w, old in zip(after, profiles, strict=True):
+        new = service.read_window_profile("credit", w.start, w.end)
+        assert new.features["income"].mean == pytest.approx(old.features["income"].mean)
+        assert new.features["region"].counts() == old.features["region"].counts()

@@ -9,15 +9,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from watchkeeper import audit
 from watchkeeper.core.audit_events import AuditAction
 from watchkeeper.core.clock import SYSTEM_CLOCK, Clock
 from watchkeeper.core.errors import InputError
 from watchkeeper.ingest.eventlog import DAY_US, KINDS, EventLog
+from watchkeeper.ingest.folding import fold_events, fold_labels
 from watchkeeper.ingest.service.batches import BatchResult, accept
 from watchkeeper.ingest.service.reads import (
     DEFAULT_LATENESS,
@@ -30,13 +31,14 @@ from watchkeeper.ingest.sources.files import DEFAULT_CHUNK_ROWS, Chunk, read_chu
 from watchkeeper.ingest.sources.frames import to_arrow
 from watchkeeper.ingest.spec import ModelSpec
 from watchkeeper.ingest.validate import validate_events, validate_labels
-from watchkeeper.profiles import WindowProfile, build_profile, content_fingerprint
+from watchkeeper.profiles import WindowProfile, build_profile, content_fingerprint, merge_all
 from watchkeeper.store import Store
 from watchkeeper.store.tables.ingest import (
     EventFile,
     EventKey,
     IngestBatch,
     LabelKey,
+    ProfilePart,
     ReferenceProfile,
 )
 
@@ -276,6 +278,36 @@ class IngestService:
             gone += orphans
         return gone
 
+    def compact_profiles(self, model: str, *, lateness: timedelta = DEFAULT_LATENESS) -> int:
+        """Merge the parts of each closed window into one part (many small SDK batches leave
+        many parts; reads merge them anyway, this only makes reads cheaper). Returns the
+        number of parts removed. Open windows are left alone: they still receive parts."""
+        spec = self.spec(model)
+        removed = 0
+        with self.store.session() as session:
+            for window in list_windows(session, spec, now=self.clock.now(), lateness=lateness):
+                if not window.closed or window.parts < 2:
+                    continue
+                q = select(ProfilePart).where(ProfilePart.model == model)
+                if window.index is not None:
+                    q = q.where(ProfilePart.window_index == window.index)
+                else:
+                    q = q.where(
+                        ProfilePart.window_start == window.start,
+                        ProfilePart.window_end == window.end,
+                    )
+                parts = list(session.execute(q.order_by(ProfilePart.id)).scalars())
+                merged = merge_all([WindowProfile.from_bytes(p.blob) for p in parts])
+                keep = parts[-1]
+                keep.blob = merged.to_bytes()
+                keep.n, keep.n_labels = sum(p.n for p in parts), sum(p.n_labels for p in parts)
+                keep.window_start = min(p.window_start for p in parts)
+                keep.window_end = max(p.window_end for p in parts)
+                for part in parts[:-1]:
+                    session.delete(part)
+                removed += len(parts) - 1
+        return removed
+
     def batches(self, model: str, limit: int = 100) -> list[IngestBatch]:
         with self.store.session(read_only=True) as session:
             return list(
@@ -304,9 +336,6 @@ def read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
 def build_reference_profile(spec: ModelSpec, path: Path) -> WindowProfile:
     """Profile a reference file the way events are profiled (validated the same way; rows that
     do not fit the schema are left out)."""
-    from watchkeeper.ingest.folding import fold_events
-    from watchkeeper.ingest.validate import validate_events
-
     parts = []
     now = datetime.now(UTC)
     for chunk in read_chunks(path):
@@ -319,17 +348,21 @@ def build_reference_profile(spec: ModelSpec, path: Path) -> WindowProfile:
                 ),
             )
         checked = validate_events(table, spec, now=now, first_row=chunk.first_row, source=str(path))
-        import numpy as np
-
         zeros = np.zeros(checked.table.num_rows, dtype=np.int64)
-        parts += [p.profile for p in fold_events(spec, checked.table, zeros, zeros)]
+        folded = [p.profile for p in fold_events(spec, checked.table, zeros, zeros)]
+        if "label" in table.column_names and folded:  # reference labels: the label baseline
+            kept = pa.array(
+                np.isin(np.arange(chunk.first_row, chunk.first_row + table.num_rows), checked.rows)
+            )
+            labels = validate_labels(table.filter(kept), spec, now=now, source=str(path))
+            if labels.table.num_rows:
+                zeros = np.zeros(labels.table.num_rows, dtype=np.int64)
+                label_part = fold_labels(spec, labels.table.column("label"), zeros, zeros)
+                folded[0].label = label_part[0].profile.label
+        parts += folded
     if not parts:
         return build_profile({}, spec.feature_types, n=0)
     out = parts[0]
     for p in parts[1:]:
         out.merge_in(p)
     return out
-
-
-def _session_type_check(_: Session) -> None:  # keeps Session imported for type readers
-    return None
