@@ -226,3 +226,12 @@ def test_empty_file_is_a_clear_error(files: dict[str, Path], tmp_path: Path) -> 
     pq.write_table(pq.read_table(files["ref"]).slice(0, 0), empty)
     code, _, err = invoke(files["ref"], empty)
     assert code == 2 and "has no rows" in err
+
+
+def test_uncomparable_column_type_is_named_with_a_way_out(tmp_path: Path) -> None:
+    ref, cur = tmp_path / "r.parquet", tmp_path / "c.parquet"
+    for path in (ref, cur):
+        pq.write_table(pa.table({"x": [1.0, 2.0], "tags": [[1, 2], [3]]}), path)
+    code, _, err = invoke(ref, cur)
+    assert code == 2 and "'tags'" in err and "--columns" in err
+    assert invoke(ref, cur, "--columns", "x", "-f", "json")[0] == 0
