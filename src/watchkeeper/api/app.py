@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from watchkeeper.api import problems
 from watchkeeper.api.deps import AppState
-from watchkeeper.api.routers import audit, health, incidents, models
+from watchkeeper.api.routers import audit, health, incidents, mitigation, models
 
 
 def create_app(state: AppState) -> FastAPI:
@@ -21,6 +21,6 @@ def create_app(state: AppState) -> FastAPI:
         state.session_secret = secrets.token_urlsafe(32)
     app.state.wk = state
     problems.install(app)
-    for module in (health, incidents, models, audit):
+    for module in (health, incidents, models, mitigation, audit):
         app.include_router(module.router)
     return app
