@@ -2,11 +2,12 @@
 
 Until the signals/ stage runs the whole policy on stored profiles, backtests need signals for
 the scenario library. This module computes them straight from the sim's arrays: the data-
-quality checks of `watchkeeper.detectors.quality` (missing rate, constant feature), and for
-drift, prediction drift, AUC, calibration-in-the-large, latency and label coverage a
-vectorised statistic here (one numpy pass over all features; tens of thousands of windows
-must replay in minutes) mapped to a severity by the detectors' documented
-`detectors.severity` mapping, so a 0.5 means "at the threshold" as it does for every detector.
+quality checks of `watchkeeper.detectors.quality` (missing rate, constant feature); the PSI
+term of `detectors.drift.psi` for input and prediction drift, applied to every feature in one
+numpy pass, with a chi-square p-value added here; and vectorised AUC, calibration-in-the-large,
+p99 latency and label coverage statistics (tens of thousands of windows must replay in
+minutes). All map to severities with the detectors' documented `detectors.severity`, so 0.5
+means "at the threshold" as it does for every detector.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from scipy import special
 
 from watchkeeper.core.enums import SignalKind
 from watchkeeper.core.records import Signal, WindowKey
+from watchkeeper.detectors.drift.psi import FLOOR as PSI_FLOOR
+from watchkeeper.detectors.drift.psi import term as psi_term
 from watchkeeper.detectors.quality import constant_feature, missing_rate_change
 from watchkeeper.detectors.severity import severity, severity_over_budget
 from watchkeeper.sim.scenarios import Run
@@ -82,11 +85,9 @@ def _psi_many(ref_props: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np
     """PSI per row and the chi-square goodness-of-fit p-value of the current counts against the
     reference shares; rows are features (or one row for predictions)."""
     n = counts.sum(axis=-1, keepdims=True)
-    eps = 1e-4
-    cur = np.clip(counts / np.maximum(n, 1), eps, None)
-    ref = np.clip(ref_props, eps, None)
-    psi = np.sum((cur - ref) * np.log(cur / ref), axis=-1)
-    expected = ref * n
+    # The catalogue's own PSI term (same 1e-4 floor), applied to every feature at once.
+    psi = np.sum(psi_term(ref_props, counts / np.maximum(n, 1)), axis=-1)
+    expected = np.maximum(ref_props, PSI_FLOOR) * n
     chi2 = np.sum((counts - expected) ** 2 / np.maximum(expected, 1e-12), axis=-1)
     p = special.chdtrc(counts.shape[-1] - 1, chi2)
     empty = n[..., 0] == 0
