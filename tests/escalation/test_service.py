@@ -17,6 +17,7 @@ from watchkeeper.core.audit_events import AuditAction
 from watchkeeper.core.clock import ManualClock
 from watchkeeper.core.enums import IncidentState, Role, Tier
 from watchkeeper.core.errors import ConflictError, NotFoundError, PermissionDenied
+from watchkeeper.escalation.incident import IncidentView
 from watchkeeper.escalation.outbox import deliver_due, outbox_counts
 from watchkeeper.escalation.service import (
     EscalationService,
@@ -198,6 +199,12 @@ def test_incident_rows_from_the_incidents_stage_are_accepted_and_annotated(
         clock.advance(timedelta(minutes=5))
         svc.tick(s, [row])
         assert f"{row.id}:ack:pager" in {r.idempotency_key for r in s.scalars(select(OutboxRow))}
+        # A view of the row (as the engine passes) annotates the same timeline.
+        clock.advance(timedelta(hours=2))
+        incidents.transition(s, row.id, IncidentState.RESOLVED, actor="carol", now=clock.now())
+        svc.tick(s, [IncidentView.of(row)])
+        texts = [e.text for e in incidents.timeline(s, row.id) if e.type == "notification"]
+        assert texts[-1].startswith("resolution sent at T2")
 
 
 def test_silent_tier_pages_the_on_call_deputies_on_their_own_channels(store: Store) -> None:

@@ -340,8 +340,11 @@ def _known_keys(session: Session, incident_ids: list[str]) -> set[str]:
 
 def _record_on_incident(session: Session, original: Any, now: datetime, p: _Planned,
                         details: Mapping[str, Any]) -> None:
-    """Put the notification on the incident's own timeline when it is an incidents row."""
-    if isinstance(original, Incident):
+    """Put the notification on the incident's own timeline when the incidents stage has it
+    (callers may pass its row, or a view of it)."""
+    if not isinstance(original, Incident):
+        original = session.get(Incident, p.incident.id)
+    if original is not None:
         word = {"escalate": "escalated", "remind": "reminded", "trigger": "notified",
                 "deputy": "deputies paged",
                 "acknowledge": "acknowledgement sent", "resolve": "resolution sent"}[p.event]
