@@ -10,7 +10,6 @@ or does it twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +26,7 @@ from watchkeeper.escalation.service import EscalationService
 from watchkeeper.incidents import service as incidents
 from watchkeeper.incidents.lifecycle import ACTIVE
 from watchkeeper.ingest import IngestService
+from watchkeeper.mitigation import service as mitigation
 from watchkeeper.policy import Policy
 from watchkeeper.scoring.config import ScoringConfig
 from watchkeeper.scoring.policy import config_from_policy, context_of, importance_of
@@ -48,19 +48,17 @@ class WindowOutcome:
     score: Score
     signals: int
     changes: list[incidents.Change]
+    mitigations: list[mitigation.Outcome] = field(default_factory=list)
 
 
 @dataclass
 class TickReport:
     at: datetime
     windows: list[WindowOutcome] = field(default_factory=list)
+    retrains: list[mitigation.RetrainOutcome] = field(default_factory=list)
+    rollouts: list[mitigation.RolloutChange] = field(default_factory=list)
     notifications_queued: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-# Hooks the engine calls after a window's incident changes, in the same transaction
-# (mitigation plugs in here, so the engine stays ignorant of playbooks).
-ChangeHook = Callable[[Session, Sequence[incidents.Change], datetime], object]
 
 
 class Engine:
@@ -72,7 +70,7 @@ class Engine:
         *,
         clock: Clock = SYSTEM_CLOCK,
         scoring_config: ScoringConfig | None = None,
-        hooks: Sequence[ChangeHook] = (),
+        retrain_inline: bool = True,
     ) -> None:
         self.store, self.policy, self.data_dir, self.clock = store, policy, Path(data_dir), clock
         self.ingest = IngestService(store, policy, data_dir, clock=clock)
@@ -81,7 +79,9 @@ class Engine:
         self.scoring = ScoringService(store, clock=clock,
                                       default=scoring_config or config_from_policy(policy))
         self.escalation = EscalationService(policy, clock)
-        self.hooks = list(hooks)
+        # One process (the laptop, the demo) trains right after the tick; with --role worker
+        # the retrains queued by a tick are taken by `run_queued_retrains` in a worker.
+        self.retrain_inline = retrain_inline
 
     # -- the tick --------------------------------------------------------------------------------
 
@@ -93,6 +93,9 @@ class Engine:
             except Exception as exc:  # one broken model must not stop the fleet
                 log.exception("tick failed for %s", model)
                 report.errors.append(f"{model}: {type(exc).__name__}: {exc}")
+        report.rollouts = self.advance_rollouts()
+        if self.retrain_inline:
+            report.retrains = self.run_queued_retrains()
         report.notifications_queued = self.escalate()
         return report
 
@@ -116,12 +119,12 @@ class Engine:
                 s, score, now=now,
                 resolve_after_healthy_windows=self.policy.incidents.resolve_after_healthy_windows,
             )
-            for hook in self.hooks:
-                hook(s, changes, now)
+            outcomes = mitigation.on_incident_changes(s, self.policy, changes, now,
+                                                      self.data_dir)
             self._move_cursor(s, window.model, window.end, now)
         for c in changes:
             log.info("%s: incident %s %s (%s)", window.model, c.incident_id, c.what, c.tier)
-        return WindowOutcome(window, score, len(signals), changes)
+        return WindowOutcome(window, score, len(signals), changes, outcomes)
 
     def _signals(self, window: WindowKey, index: int | None) -> list[Signal]:
         stored = [s for s in self.signals.stored(window.model, window.start,
@@ -130,6 +133,20 @@ class Engine:
         if stored:
             return [s.signal for s in stored]
         return self.signals.run(window.model, window.start, window.end, index=index)
+
+    # -- mitigation ------------------------------------------------------------------------------
+
+    def advance_rollouts(self) -> list[mitigation.RolloutChange]:
+        with self.store.session() as s:
+            return mitigation.advance(s, self.policy, self.clock.now(), self.data_dir)
+
+    def run_queued_retrains(self) -> list[mitigation.RetrainOutcome]:
+        """Train every queued retraining run (each in its sandbox, outside any transaction;
+        `run_retrain` refuses a run another worker already started)."""
+        with self.store.session(read_only=True) as s:
+            queued = [r.id for r in mitigation.list_runs(s, status="queued")]
+        return [mitigation.run_retrain(self.store, self.policy, run_id, data_dir=self.data_dir,
+                                       clock=self.clock) for run_id in queued]
 
     # -- escalation ------------------------------------------------------------------------------
 

@@ -257,8 +257,10 @@ def get_run(session: Session, run_id: str) -> MitigationRun:
 
 
 def list_runs(session: Session, *, incident_id: str | None = None, model: str | None = None,
-              limit: int = 200) -> list[MitigationRun]:
+              status: str | None = None, limit: int = 200) -> list[MitigationRun]:
     q = select(MitigationRun).order_by(MitigationRun.started_at.desc()).limit(limit)
+    if status:
+        q = q.where(MitigationRun.status == status)
     if incident_id:
         q = q.where(MitigationRun.incident_id == incident_id)
     if model:
