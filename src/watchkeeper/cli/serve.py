@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
                          auth_enabled=auth_on, base_url=f"http://{host}:{port}",
                          session_secret=os.environ.get("WATCHKEEPER_SESSION_SECRET")
                          or secrets.token_urlsafe(32))
-        engine = Engine(store, loaded, settings.data_dir)
+        engine = Engine(store, loaded, settings.data_dir, retrain_inline=role == "all")
         scheduler = Scheduler(store, jobs_for(cast(ServeRole, role), engine, tick_s=tick_s))
         scheduler.start()
         try:

@@ -2,7 +2,8 @@
 
 - scheduler: the tick (windows -> signals -> scores -> incidents -> escalation queue) and the
   escalation clock (deadlines, reminders); leader-only, so two schedulers never double-tick.
-- worker: outbox delivery (rows claimed with SKIP LOCKED on PostgreSQL, so workers share it).
+- worker: outbox delivery (rows claimed with SKIP LOCKED on PostgreSQL, so workers share it)
+  and queued retraining runs (a run another worker started is not started again).
 - all: both, in one process (the laptop case, SQLite).
 - api: no jobs.
 """
@@ -32,7 +33,12 @@ def jobs_for(role: ServeRole, engine: Engine, *, tick_s: float = 10.0,
         deliver_due(engine.store, now)
 
     scheduler = [Job("tick", tick_s, tick), Job("escalation", max(1.0, tick_s / 5), escalate)]
+    def retrain(_: datetime) -> None:
+        engine.run_queued_retrains()
+
     worker = [Job("outbox", deliver_s, deliver, leader_only=False)]
+    if not engine.retrain_inline:
+        worker.append(Job("retrain", 5.0, retrain, leader_only=False))
     table: dict[ServeRole, list[Job]] = {"all": scheduler + worker, "scheduler": scheduler,
                                          "worker": worker, "api": []}
     return table[role]
