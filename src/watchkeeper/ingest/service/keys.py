@@ -1,45 +1,20 @@
 """Bulk writes and look-ups of the idempotency indexes (event_keys, label_keys).
 
-Rows go in with one statement over a JSON array on SQLite and one COPY into a temporary table
-on PostgreSQL,
+Rows go in with one executemany on SQLite and one COPY into a temporary table on PostgreSQL,
 then `INSERT ... ON CONFLICT DO NOTHING`: the database decides which ids are new, so two
 processes sending the same event at once cannot both accept it. The ORM is bypassed here on
 purpose: a million ORM objects per batch would cost more than the rest of ingestion together."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from itertools import repeat
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 TABLES = ("event_keys", "label_keys")
 _CHUNK = 500  # ids per IN (...) look-up; well under SQLite's bound-parameter limit
-
-# SQLite: the whole batch goes in as one JSON array of "ts,window,event_id" strings, unpacked
-# by json_each in C. Binding 5 Python values per row through executemany cost 2.5x more CPU,
-# and this is the hottest statement of ingestion. The id comes last, so commas in it are safe.
-_SQLITE_INSERT = """
-INSERT OR IGNORE INTO {table} (model, event_id, ts_us, window_key, batch_id)
-SELECT ?1, substr(v, p2 + 1), CAST(substr(v, 1, p1 - 1) AS INTEGER),
-       CAST(substr(v, p1 + 1, p2 - p1 - 1) AS INTEGER), ?2
-FROM (SELECT v, p1, p1 + instr(substr(v, p1 + 1), ',') AS p2
-      FROM (SELECT value AS v, instr(value, ',') AS p1 FROM json_each(?3)))
-"""
-
-
-def _packed(ids: Sequence[str], ts_us: np.ndarray, windows: np.ndarray) -> str:
-    parts = pc.binary_join_element_wise(
-        pa.array(ts_us).cast(pa.string()),
-        pa.array(windows).cast(pa.string()),
-        pa.array(ids, pa.string()),
-        ",",
-    )
-    return json.dumps(parts.to_pylist(), ensure_ascii=False)
 
 
 def _dbapi(session: Session):  # type: ignore[no-untyped-def]
@@ -63,8 +38,14 @@ def insert_keys(
     conn = _dbapi(session)
     if session.get_bind().dialect.name == "sqlite":
         cur = conn.cursor()
-        cur.execute(
-            _SQLITE_INSERT.format(table=table), (model, batch_id, _packed(ids, ts_us, windows))
+        # executemany binds in C; measured on 1M keys it beat one INSERT ... SELECT over a
+        # json_each array by a third (the B-tree insert dominates either way).
+        cur.executemany(
+            f"INSERT OR IGNORE INTO {table} (model, event_id, ts_us, window_key, batch_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            zip(
+                repeat(model), ids, ts_us.tolist(), windows.tolist(), repeat(batch_id), strict=False
+            ),
         )
         inserted = cur.rowcount
     else:
