@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 HERE = Path(__file__).resolve().parent
 PEERS_PYTHON = HERE / ".peers-venv" / "bin" / "python"
 N_NUMERIC, N_CATEGORICAL = 40, 10
+LOAD_AT_START = 0.0
 TRULY_DRIFTED = {"num_00", "num_01", "cat_00", "cat_01"}
 FLOOR_SCRIPT = """
 import sys, numpy as np, pyarrow.parquet as pq, pyarrow.types as t
@@ -196,6 +197,8 @@ def main() -> None:
         help="watchkeeper and the floor run this often; the best is kept",
     )
     args = parser.parse_args()
+    global LOAD_AT_START
+    LOAD_AT_START = os.getloadavg()[0]
 
     ref, cur = generate(args.data, args.rows)
     cats = [f"cat_{i:02d}" for i in range(N_CATEGORICAL)]
@@ -224,7 +227,8 @@ def main() -> None:
     print(
         f"drift on {args.rows:,} x {N_NUMERIC + N_CATEGORICAL} ({N_NUMERIC} numeric, "
         f"{N_CATEGORICAL} categorical); {len(TRULY_DRIFTED)} truly drifted, {unchanged} not; "
-        f"{os.cpu_count()} cores"
+        f"{os.cpu_count()} cores; load average at start {LOAD_AT_START:.1f}, at end "
+        f"{os.getloadavg()[0]:.1f} (a shared machine slows every row alike)"
     )
     print(f"{'tool':<22}{'seconds':>9}{'peak GB':>9}{'true drifts':>13}{'false pos.':>12}  note")
     for r in [floor, ours, startup, alone, *peers]:
