@@ -5,13 +5,15 @@ The data: a binary classifier that is calibrated by construction (labels drawn f
 sigmoid(2 x0 - x1)), a labelled 20,000-row reference, and analysis chunks of 5,000 rows whose
 covariates move onto the decision boundary (x0's sd 1.5 -> 0.25), so performance falls while
 P(y | x) stays the same (covariate shift: the case CBPE is built for). The last two chunks also
-break the correlation between x2 and x3 (invisible to each feature alone) for the PCA check.
+break the correlation between x2 and x3 (invisible to each feature alone) for the multivariate
+checks (PCA reconstruction error, domain classifier).
 
 Printed per chunk: realised accuracy / F1 / ROC AUC (labels the estimators never see), each
 tool's estimate and sampling error, and each tool's PCA verdict; then CPU seconds of each tool
 (fit + estimate, excluding imports and file reading).
 
-Usage: python benchmarks/performance.py [--chunk 5000]
+Usage: python benchmarks/performance.py [--chunk 5000]   (about 4 CPU-minutes, nearly all of it
+NannyML's domain classifier)
 NannyML comes from benchmarks/.peers-venv (bash benchmarks/peers/setup.sh); without it the
 watchkeeper columns are printed alone.
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from watchkeeper.detectors.multivariate import pca_reconstruction
+from watchkeeper.detectors.multivariate import domain_classifier, pca_reconstruction
 from watchkeeper.detectors.performance import CBPE, classification_metrics
 
 HERE = Path(__file__).resolve().parent
@@ -68,6 +70,10 @@ def main() -> None:
     ours_pca = [pca_reconstruction(ref[features].to_numpy(), c[features].to_numpy(), features)
                 for c in chunks]
     pca_s = time.process_time() - t
+    t = time.process_time()
+    ours_dc = [domain_classifier(ref[features].to_numpy(), c[features].to_numpy(), features)
+               for c in chunks]
+    dc_s = time.process_time() - t
 
     peer = None
     if PEER_PYTHON.exists():
@@ -112,10 +118,21 @@ def main() -> None:
         if peer:
             line += f" {peer['pca']['value'][i]:>14.3f} {peer['pca']['alert'][i]!s:>6}"
         print(line)
+    print("\nDomain classifier (the same chunks)")
+    print(f"{'chunk':>5} {'watchkeeper AUC':>16} {'flagged':>8} {'top feature':>12}"
+          + (f" {'nannyml AUC':>12} {'alert':>6}" if peer else ""))
+    for i, r in enumerate(ours_dc):
+        top = r.contributors[0][0] if r.contributors else "-"
+        line = f"{i:>5} {r.statistic:>16.3f} {r.flagged!s:>8} {top:>12}"
+        if peer:
+            line += f" {peer['dc']['value'][i]:>12.3f} {peer['dc']['alert'][i]!s:>6}"
+        print(line)
     print(f"\nCPU seconds (fit + all chunks): CBPE watchkeeper {cbpe_s:.2f}"
           + (f", nannyml {peer['cbpe_cpu_s']:.2f}" if peer else "")
           + f"; PCA watchkeeper {pca_s:.2f}"
-          + (f", nannyml {peer['pca_cpu_s']:.2f}" if peer else ""))
+          + (f", nannyml {peer['pca_cpu_s']:.2f}" if peer else "")
+          + f"; domain classifier watchkeeper {dc_s:.2f}"
+          + (f", nannyml {peer['dc_cpu_s']:.2f}" if peer else ""))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""NannyML's CBPE and data-reconstruction (PCA) drift on the files benchmarks/performance.py
-writes; prints per-chunk values as JSON. Runs inside benchmarks/.peers-venv (see setup.sh).
+"""NannyML's CBPE, data-reconstruction (PCA) drift and domain classifier on the files
+benchmarks/performance.py writes; prints per-chunk values as JSON. Runs inside
+benchmarks/.peers-venv (see setup.sh).
 
 Usage: nannyml_performance.py FOLDER   (reads reference.parquet and chunk_*.parquet)
 """
@@ -46,6 +47,14 @@ def main(folder: Path) -> None:
     out["pca_cpu_s"] = time.process_time() - t
     out["pca"] = {"value": res[("reconstruction_error", "value")].tolist(),
                   "alert": res[("reconstruction_error", "alert")].tolist()}
+
+    t = time.process_time()
+    dc = nml.DomainClassifierCalculator(feature_column_names=features, chunk_size=size)
+    dc.fit(ref)
+    res = dc.calculate(cur).filter(period="analysis").to_df()
+    out["dc_cpu_s"] = time.process_time() - t
+    out["dc"] = {"value": res[("domain_classifier_auroc", "value")].tolist(),
+                 "alert": res[("domain_classifier_auroc", "alert")].tolist()}
     print(json.dumps(out))
 
 
