@@ -117,9 +117,8 @@ async def move(request: Request, incident_id: str) -> Response:
     def run() -> None:
         if verb not in VERBS:
             raise InputError(f"unknown action {verb!r}", field="verb", expected=", ".join(VERBS))
+        allow(st, who, Permission.RESPOND, _incident_model(st, incident_id), f"incident.{verb}")
         with st.store.session() as s:
-            row = incidents.get(s, incident_id)
-            allow(st, who, Permission.RESPOND, row.model, f"incident.{verb}")
             incidents.transition(s, incident_id, VERBS[verb], actor=who.name, now=st.clock.now(),
                                  rationale=_text(form, "rationale"),
                                  reason=_text(form, "reason", 40) or None)
@@ -134,9 +133,8 @@ async def comment(request: Request, incident_id: str) -> Response:
     form = await checked_form(request)
 
     def run() -> None:
+        allow(st, who, Permission.RESPOND, _incident_model(st, incident_id), "incident.comment")
         with st.store.session() as s:
-            row = incidents.get(s, incident_id)
-            allow(st, who, Permission.RESPOND, row.model, "incident.comment")
             incidents.comment(s, incident_id, actor=who.name, text=_text(form, "text", 10_000),
                               now=st.clock.now())
 
@@ -219,9 +217,8 @@ async def edit_postmortem(request: Request, incident_id: str) -> Response:
         from watchkeeper.incidents.postmortem import SECTIONS
 
         fields = {k: _text(form, k, 20_000) for k in SECTIONS if k in form}
+        allow(st, who, Permission.RESPOND, _incident_model(st, incident_id), "postmortem.edit")
         with st.store.session() as s:
-            row = incidents.get(s, incident_id)
-            allow(st, who, Permission.RESPOND, row.model, "postmortem.edit")
             incidents.edit_postmortem(s, incident_id, actor=who.name, now=st.clock.now(),
                                       fields=fields)
 
@@ -242,9 +239,9 @@ async def add_item(request: Request, incident_id: str) -> Response:
         except ValueError:
             raise InputError(f"not a date: {due_text!r}", field="due",
                              expected="YYYY-MM-DD") from None
+        model = _incident_model(st, incident_id)
+        allow(st, who, Permission.RESPOND, model, "postmortem.action_item")
         with st.store.session() as s:
-            row = incidents.get(s, incident_id)
-            allow(st, who, Permission.RESPOND, row.model, "postmortem.action_item")
             incidents.add_action_item(s, incident_id, text=_text(form, "text", 2000),
                                       owner=_text(form, "owner", 200), due_at=due,
                                       actor=who.name, now=st.clock.now())
@@ -259,9 +256,9 @@ async def item_done(request: Request, incident_id: str, item_id: int) -> Respons
     await checked_form(request)
 
     def run() -> None:
+        model = _incident_model(st, incident_id)
+        allow(st, who, Permission.RESPOND, model, "postmortem.action_item")
         with st.store.session() as s:
-            row = incidents.get(s, incident_id)
-            allow(st, who, Permission.RESPOND, row.model, "postmortem.action_item")
             if not any(i.id == item_id for i in incidents.action_items(s, incident_id)):
                 raise NotFoundError(f"incident {incident_id} has no action item {item_id}")
             incidents.complete_action_item(s, item_id, actor=who.name, now=st.clock.now())

@@ -1,0 +1,287 @@
+"""The dashboard in-process: sign-in, CSRF, authorisation and audit of form actions, escaping,
+error pages, the fleet heatmap's aggregation, live-update markers and /metrics."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from watchkeeper import audit
+from watchkeeper.api.deps import AppState
+from watchkeeper.core.clock import ManualClock
+from watchkeeper.core.enums import Tier
+from watchkeeper.incidents import service as incidents
+from watchkeeper.mitigation import service as mitigation
+from watchkeeper.scoring.service import ScoringService
+from web.conftest import csrf_of, seed_scores, sign_in
+
+
+def _open(
+    st: AppState, title: str = "approvals fell", tier: Tier = Tier.T2, model: str = "credit-risk"
+) -> str:
+    with st.store.session() as s:
+        return incidents.open_incident(
+            s, model=model, tier=tier, title=title, actor="test", now=st.clock.now()
+        ).id
+
+
+def _figure(html: str, name: str) -> dict:
+    found = re.search(
+        rf'<script type="application/json" id="fig-{name}">(.*?)</script>', html, re.S
+    )
+    assert found, f"no figure {name}"
+    return json.loads(found.group(1))
+
+
+def _denials(st: AppState) -> list:
+    with st.store.session(read_only=True) as s:
+        return audit.list_entries(s, action="auth.denied")
+
+
+def test_pages_need_sign_in_but_health_and_metrics_do_not(client: TestClient) -> None:
+    for path in ("/", "/models/credit-risk", "/audit", "/incidents/x"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/"), path
+    assert client.get("/ui/changes").status_code == 401
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/metrics").status_code == 200
+
+
+def test_bad_token_is_refused_and_audited(client: TestClient, app_state: AppState) -> None:
+    page = client.get("/login")
+    r = client.post("/login", data={"csrf": csrf_of(page.text), "token": "wk_forged"})
+    assert r.status_code == 401 and "not accepted" in r.text
+    assert "wk_session" not in r.cookies
+    assert _denials(app_state)[0].details["attempt"] == "dashboard.sign_in"
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_sign_in_sets_a_strict_cookie_and_refuses_open_redirects(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"csrf": csrf_of(page.text), "token": tokens["carol"], "next": "//evil.example/steal"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    home = client.get("/")
+    assert home.status_code == 200 and "carol" in home.text
+    assert "default-src 'self'" in home.headers["content-security-policy"]
+    out = client.post("/logout", data={"csrf": csrf_of(home.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_login_form_without_csrf_is_refused(client: TestClient, tokens: dict[str, str]) -> None:
+    r = client.post("/login", data={"token": tokens["carol"]})
+    assert r.status_code == 403 and "CSRF" in r.text
+
+
+def test_action_without_or_with_a_foreign_csrf_token_changes_nothing(
+    client: TestClient, app_state: AppState, tokens: dict[str, str]
+) -> None:
+    iid = _open(app_state)
+    sign_in(client, tokens["carol"])
+    r = client.post(f"/incidents/{iid}/state", data={"verb": "acknowledge"})
+    assert r.status_code == 403
+    other = TestClient(client.app)
+    sign_in(other, tokens["admin"])
+    foreign = csrf_of(other.get("/").text)
+    r = client.post(f"/incidents/{iid}/state", data={"verb": "acknowledge", "csrf": foreign})
+    assert r.status_code == 403
+    with app_state.store.session(read_only=True) as s:
+        assert incidents.get(s, iid).state == "open"
+
+
+def test_acknowledge_through_the_form_is_audited_and_shown(
+    client: TestClient, app_state: AppState, tokens: dict[str, str]
+) -> None:
+    iid = _open(app_state)
+    sign_in(client, tokens["carol"])
+    page = client.get(f"/incidents/{iid}")
+    before = client.get("/ui/changes").json()
+    r = client.post(
+        f"/incidents/{iid}/state", data={"verb": "acknowledge", "csrf": csrf_of(page.text)}
+    )
+    assert r.status_code == 200 and "Acknowledged." in r.text  # followed the 303
+    assert "acknowledged by <b>carol</b>" in r.text
+    after = client.get("/ui/changes").json()
+    assert after["audit_seq"] > before["audit_seq"] and after["events"] > before["events"]
+    with app_state.store.session(read_only=True) as s:
+        entry = audit.list_entries(s, action="incident.transition")[0]
+    assert entry.actor == "carol" and entry.details["to"] == "acknowledged"
+    again = client.post(
+        f"/incidents/{iid}/state", data={"verb": "acknowledge", "csrf": csrf_of(page.text)}
+    )
+    assert "from acknowledged to acknowledged" in again.text  # the 409 shown, not a crash
+
+
+def test_a_viewer_is_refused_and_the_refusal_audited(
+    client: TestClient, app_state: AppState, tokens: dict[str, str]
+) -> None:
+    iid = _open(app_state)
+    sign_in(client, tokens["victor"])
+    page = client.get(f"/incidents/{iid}")
+    r = client.post(f"/incidents/{iid}/state", data={"verb": "resolve", "csrf": csrf_of(page.text)})
+    assert "may not respond" in r.text
+    denial = _denials(app_state)[0]
+    assert denial.actor == "victor" and denial.details["attempt"] == "incident.resolve"
+
+
+def test_hostile_text_is_escaped_everywhere(
+    client: TestClient, app_state: AppState, tokens: dict[str, str]
+) -> None:
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    iid = _open(app_state, title=hostile)
+    sign_in(client, tokens["carol"])
+    page = client.get(f"/incidents/{iid}")
+    client.post(f"/incidents/{iid}/comment", data={"text": hostile, "csrf": csrf_of(page.text)})
+    for path in ("/", f"/incidents/{iid}", "/audit"):
+        html = client.get(path).text
+        assert hostile not in html and "<img src=x" not in html, path
+        assert "&lt;script&gt;" in html or "\\u003cscript\\u003e" in html, path
+
+
+def test_not_found_is_a_page_for_people_and_a_problem_for_programs(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    sign_in(client, tokens["carol"])
+    html = {"accept": "text/html"}
+    for path in ("/incidents/inc_nope", "/models/no-such-model", "/no/such/page"):
+        r = client.get(path, headers=html)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), path
+        assert "404" in r.text
+    r = client.get("/v1/incidents/inc_nope", headers=html)
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert client.get("/static/../../etc/passwd").status_code == 404
+
+
+def test_fleet_heatmap_holds_the_worst_score_per_bucket(
+    client: TestClient, app_state: AppState, clock: ManualClock, tokens: dict[str, str]
+) -> None:
+    seed_scores(app_state.store, clock, "credit-risk", 48, lambda h: 0.9 if h == 30 else 0.0)
+    seed_scores(app_state.store, clock, "churn", 48, lambda h: 0.0)
+    sign_in(client, tokens["carol"])
+    fig = _figure(client.get("/?days=2").text, "heatmap")["data"][0]
+    rows = dict(zip(fig["y"], fig["z"], strict=True))
+    assert set(rows) >= {"credit-risk", "churn"}
+    stored = ScoringService(app_state.store).scores("credit-risk")
+    worst = max(s.value for s in stored)
+    assert worst > 0 and max(v for v in rows["credit-risk"] if v is not None) == round(worst, 1)
+    assert max(v for v in rows["churn"] if v is not None) == 0
+    # Every stored hour lands in some bucket: the buckets cover the whole span.
+    assert sum(v is not None for v in rows["credit-risk"]) >= 2
+
+
+def test_model_page_shows_score_contributors_and_incident_markers(
+    client: TestClient, app_state: AppState, clock: ManualClock, tokens: dict[str, str]
+) -> None:
+    seed_scores(app_state.store, clock, "credit-risk", 12, lambda h: 0.2 + 0.06 * h)
+    iid = _open(app_state, title="income drift")
+    sign_in(client, tokens["alice"])
+    html = client.get("/models/credit-risk?days=1").text
+    score = _figure(html, "score")
+    assert len(score["data"][0]["y"]) == 12
+    assert score["data"][1]["text"] == ["income drift"]
+    assert "income" in json.dumps(_figure(html, "contributors"))
+    assert iid in html
+    assert client.get("/models/credit-risk?days=0").status_code == 422
+
+
+def test_kill_switch_needs_a_policy_role_and_refusals_are_audited(
+    client: TestClient, app_state: AppState, tokens: dict[str, str]
+) -> None:
+    sign_in(client, tokens["mallory"])  # model_owner token, but holds no kill-switch role
+    page = client.get("/models/credit-risk")
+    r = client.post(
+        "/models/credit-risk/kill-switch",
+        data={"action": "throw", "reason": "bad", "csrf": csrf_of(page.text)},
+    )
+    assert "may not" in r.text
+    assert _denials(app_state)[0].details["attempt"] == "kill_switch"
+    alice = TestClient(client.app)
+    sign_in(alice, tokens["alice"])  # the policy's model_owner
+    page = alice.get("/models/credit-risk")
+    r = alice.post(
+        "/models/credit-risk/kill-switch",
+        data={"action": "throw", "reason": "approvals collapsed", "csrf": csrf_of(page.text)},
+    )
+    assert "Kill switch thrown" in r.text and "approvals collapsed" in r.text
+    with app_state.store.session(read_only=True) as s:
+        assert mitigation.routing_state(s, "credit-risk").kill_switch.active
+    r = alice.post(
+        "/models/credit-risk/kill-switch",
+        data={"action": "restore", "reason": "fixed", "csrf": csrf_of(r.text)},
+    )
+    assert "Kill switch restored" in r.text
+
+
+def test_postmortem_editor_and_action_items(
+    client: TestClient, app_state: AppState, tokens: dict[str, str]
+) -> None:
+    iid = _open(app_state)
+    sign_in(client, tokens["carol"])
+    csrf = csrf_of(client.get(f"/incidents/{iid}").text)
+    client.post(f"/incidents/{iid}/state", data={"verb": "resolve", "csrf": csrf})
+    r = client.post(
+        f"/incidents/{iid}/postmortem",
+        data={"summary": "Income feed doubled", "root_cause": "unit change", "csrf": csrf},
+    )
+    assert "Post-mortem saved." in r.text and "Income feed doubled" in r.text
+    r = client.post(
+        f"/incidents/{iid}/postmortem/items",
+        data={"text": "add a unit test", "owner": "dana", "due": "2026-12-01", "csrf": csrf},
+    )
+    assert "add a unit test" in r.text
+    r = client.post(
+        f"/incidents/{iid}/postmortem/items",
+        data={"text": "x", "owner": "dana", "due": "next tuesday", "csrf": csrf},
+    )
+    assert "not a date" in r.text
+    with app_state.store.session(read_only=True) as s:
+        item = incidents.action_items(s, iid)[0]
+    r = client.post(f"/incidents/{iid}/postmortem/items/{item.id}/done", data={"csrf": csrf})
+    assert "done by carol" in r.text
+    r = client.post(f"/incidents/{iid}/state", data={"verb": "close", "csrf": csrf})
+    assert "Post-mortem done" in r.text
+
+
+def test_audit_page_shows_chain_status(
+    client: TestClient, app_state: AppState, tokens: dict[str, str]
+) -> None:
+    _open(app_state)
+    sign_in(client, tokens["victor"])
+    r = client.get("/audit")
+    assert "Chain intact" in r.text and "incident.opened" in r.text
+    assert "unknown" in client.get("/audit?action=nonsense").text.lower()
+
+
+def test_metrics_show_the_fleet(
+    client: TestClient, app_state: AppState, clock: ManualClock
+) -> None:
+    seed_scores(app_state.store, clock, "credit-risk", 3, lambda h: 0.95)
+    _open(app_state, tier=Tier.T3)
+    text = client.get("/metrics").text
+    score = re.search(r'watchkeeper_model_score\{model="credit-risk"\} ([0-9.]+)', text)
+    latest = ScoringService(app_state.store).scores("credit-risk")[-1]
+    assert score and float(score.group(1)) == latest.value
+    assert f'watchkeeper_model_tier{{model="credit-risk"}} {float(int(latest.tier))}' in text
+    assert 'watchkeeper_incidents_open{model="credit-risk",tier="T3"} 1.0' in text
+    assert "# TYPE watchkeeper_notification_failures_total counter" in text
+
+
+def test_changes_move_when_a_window_is_scored(
+    client: TestClient, app_state: AppState, clock: ManualClock, tokens: dict[str, str]
+) -> None:
+    sign_in(client, tokens["victor"])
+    before = client.get("/ui/changes").json()
+    clock.advance(timedelta(hours=2))
+    seed_scores(app_state.store, clock, "credit-risk", 1, lambda h: 0.0)
+    assert client.get("/ui/changes").json()["scores"] > before["scores"]
