@@ -26,8 +26,12 @@ def test_first_t1_window_opens_one_incident_keyed_by_model_and_cause() -> None:
     [decision] = triage(TriageInput(score(Tier.T1), active=[]))
     assert isinstance(decision, Open)
     assert decision.key == "credit-risk/drift"
-    assert decision.labels == {"model": "credit-risk", "kind": "drift", "tier": "T1",
-                               "feature": "income"}
+    assert decision.labels == {
+        "model": "credit-risk",
+        "kind": "drift",
+        "tier": "T1",
+        "feature": "income",
+    }
 
 
 def test_same_cause_in_another_feature_updates_instead_of_opening() -> None:
@@ -59,8 +63,14 @@ def test_open_t3_inhibits_lesser_noise_of_the_same_model_only() -> None:
 
 
 def test_matching_silence_suppresses_and_names_itself() -> None:
-    s = Silence("s1", (Matcher("model", "credit-risk"), Matcher("kind", "drift")), START,
-                None, "alice", "known upstream migration")
+    s = Silence(
+        "s1",
+        (Matcher("model", "credit-risk"), Matcher("kind", "drift")),
+        START,
+        None,
+        "alice",
+        "known upstream migration",
+    )
     [decision] = triage(TriageInput(score(Tier.T2), active=[], silences=[s]))
     assert isinstance(decision, Suppressed)
     assert decision.silence_id == "s1" and "known upstream migration" in decision.reason
@@ -74,3 +84,11 @@ def test_healthy_windows_resolve_only_when_the_policy_says_so() -> None:
     assert d == Healthy("i1", 3, resolve=True)
     [d] = triage(TriageInput(score(Tier.T0), active=active, resolve_after_healthy_windows=None))
     assert d == Healthy("i1", 3, resolve=False)
+
+
+def test_a_held_tier_without_signals_continues_the_open_incident() -> None:
+    held = Score(window=WINDOW, value=5.0, tier=Tier.T1, raw_tier=Tier.T0, contributors=())
+    active = [OpenIncident("i1", "credit-risk/drift", "credit-risk", Tier.T2),
+              OpenIncident("i2", "credit-risk/latency", "credit-risk", Tier.T1)]
+    assert triage(TriageInput(held, active=active)) == [Update("i1", Tier.T2, Tier.T1)]
+    assert triage(TriageInput(held, active=[])) == []

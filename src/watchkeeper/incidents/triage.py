@@ -108,7 +108,14 @@ def triage(inp: TriageInput) -> list[Decision]:
         return decisions
 
     kind = top_kind(score)
-    family = cause_family(kind) if kind is not None else "unknown"
+    if kind is None:
+        # The tier is held by persistence with no signal this window: the same problem goes
+        # on. Keep the worst open incident current; without one there is nothing to open.
+        if not mine:
+            return []
+        worst = max(mine, key=lambda i: i.tier)
+        return [Update(worst.id, worst.tier, score.tier)]
+    family = cause_family(kind)
     key = group_key(model, family)
     existing = next((i for i in mine if i.key == key), None)
     if existing is not None:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from watchkeeper.core.enums import FeatureType
 from watchkeeper.core.records import Signal, WindowKey
 from watchkeeper.detectors.multivariate import pca_reconstruction
 from watchkeeper.policy.models import ModelPolicy
@@ -76,8 +77,10 @@ def compute_signals(
     expected_every = _expected_every(model, window)
     if current.n >= model.window.min_events and reference.n > 0:
         out += quality_signals(model, settings.quality, reference, current, inputs.history)
+        # Free text is not a distribution to compare (every e-mail address is "new").
+        drift_types = {n: t for n, t in model.feature_types().items() if t is not FeatureType.TEXT}
         _, drift = feature_drift(
-            model.feature_types(), reference.features, current.features, settings.drift,
+            drift_types, reference.features, current.features, settings.drift,
             {name: getattr(f, "drift", None) for name, f in model.features.items()},
         )
         out += drift

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from watchkeeper.core.enums import SignalKind
+from watchkeeper.core.enums import FeatureType, SignalKind
 from watchkeeper.core.records import Signal
 from watchkeeper.detectors import quality as q
 from watchkeeper.policy.models import ModelPolicy
@@ -108,7 +108,8 @@ def quality_signals(
             declared = getattr(spec, "categories", None)
             known = ({str(c).lower() if isinstance(c, bool) else str(c) for c in declared}
                      if declared else set(ref.counts()))
-            if known:
+            # Free text (names, e-mails, ids) has new values all the time: not a domain fault.
+            if known and model.feature_types()[name] is not FeatureType.TEXT:
                 add(q.unseen_categories(
                     known, cur.counts(), feature=name,
                     max_share=max(settings.max_unknown_category_rate, 1e-9),

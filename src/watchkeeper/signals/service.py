@@ -7,6 +7,7 @@ batch ends with one consistent set of signals.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,8 @@ from watchkeeper.signals.performance import Labelled, ReferenceBaseline, binary_
 from watchkeeper.store import Store
 from watchkeeper.store.tables.ingest import IngestBatch, IngestState
 from watchkeeper.store.tables.signals import SignalRow
+
+log = logging.getLogger(__name__)
 
 # Columns of the event log (see ingest.spec); the score is stored as "score", reference files
 # may call it "probability".
@@ -133,7 +136,11 @@ class SignalService:
             if cur is not None:
                 rows = Rows(reference_data.rows, cur, tuple(names))
         now = self.clock.now()
-        labelled = _labelled(mp, events) if events is not None else None
+        try:
+            labelled = _labelled(mp, events) if events is not None else None
+        except InputError as exc:  # e.g. a label that is neither class: judge the rest
+            log.warning("%s: realised performance skipped: %s", window, exc)
+            labelled = None
         event_times: list[datetime] = []
         label_times: list[datetime | None] = []
         if events is not None and mp.label_delay is not None and events.num_rows:
@@ -330,7 +337,8 @@ def _reference_baseline(mp: Any, table: pa.Table) -> ReferenceBaseline | None:
     task = Task(mp.task)
     if task is Task.BINARY_CLASSIFICATION and data.score is not None:
         try:
-            cbpe: CBPE | None = CBPE().fit(data.score, data.y_true)
+            threshold = decision_threshold(data.score, data.y_pred)
+            cbpe: CBPE | None = CBPE(threshold=threshold).fit(data.score, data.y_true)
         except InputError:  # too few labelled rows or one class only: no estimate, no error
             cbpe = None
         auc = classification_metrics(data.y_true, data.score).overall.roc_auc
@@ -344,3 +352,21 @@ def _reference_baseline(mp: Any, table: pa.Table) -> ReferenceBaseline | None:
     return None
 
 
+
+
+def decision_threshold(score: np.ndarray, y_pred: np.ndarray | None) -> float:
+    """The model's decision threshold as its reference rows show it: the midpoint between the
+    highest score it called negative and the lowest it called positive. 0.5 when the reference
+    has no 0/1 predictions to read it from (or they contradict any single threshold)."""
+    if y_pred is None:
+        return 0.5
+    try:
+        positive = np.asarray(y_pred).astype(float) >= 0.5
+    except (TypeError, ValueError):
+        return 0.5
+    if positive.all() or not positive.any():
+        return 0.5
+    low, high = float(score[~positive].max()), float(score[positive].min())
+    if not low <= high or not 0.0 < (low + high) / 2 < 1.0:
+        return 0.5
+    return (low + high) / 2
