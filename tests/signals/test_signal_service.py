@@ -171,3 +171,12 @@ def test_labels_joined_after_judgement_get_the_window_judged_again(setup):
     assert [k.start for k in again] == [T0 + HOUR]
     assert any(s.kind is SignalKind.PERFORMANCE for s in again[next(iter(again))])
     assert service.run_closed("credit") == {}
+
+
+def test_labels_that_fit_no_class_skip_realised_performance_but_not_the_window(setup, caplog):
+    service, _, _ = setup
+    service.ingest.ingest_labels("credit", [{"event_id": "h1-0", "label": "maybe"}])
+    signals = service.run("credit", T0 + HOUR, T0 + 2 * HOUR)
+    assert any(s.kind is SignalKind.DATA_DRIFT for s in signals)
+    assert not any(s.kind is SignalKind.PERFORMANCE for s in signals)
+    assert "realised performance skipped" in caplog.text and "maybe" in caplog.text
