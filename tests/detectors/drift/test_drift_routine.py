@@ -17,6 +17,7 @@ from watchkeeper.detectors.drift import (
     decide,
     default_method,
     get_method,
+    ks,
     measure,
 )
 from watchkeeper.detectors.drift.base import Direction
@@ -170,3 +171,22 @@ def test_report_json_has_the_contract_keys() -> None:
         "drifted",
     } <= set(d["features"][0])
     assert d["features"][0]["drifted"] is True and d["dataset_drift"] is True
+
+
+def test_ks_statistic_equals_scipy_on_ties_small_and_large_samples() -> None:
+    rng = np.random.default_rng(42)
+    cases = []
+    for i in range(300):
+        n, m = int(rng.integers(1, 300)), int(rng.integers(1, 300))
+        if i % 3 == 0:  # heavy ties: small integers
+            a = rng.integers(0, int(rng.integers(1, 20)), n).astype(float)
+            b = rng.integers(0, int(rng.integers(1, 20)), m).astype(float)
+        else:
+            a, b = rng.normal(size=n), rng.normal(rng.normal() * 0.3, size=m)
+        cases.append((a, b))
+    # beyond 16 x 4096 values the grid is finer than the default; exercise both, with ties
+    cases.append((rng.normal(size=100_000), rng.normal(0.01, size=70_001)))
+    cases.append((np.round(rng.normal(size=90_000), 2), np.round(rng.normal(size=80_000), 2)))
+    for a, b in cases:
+        expected = stats.ks_2samp(a, b).statistic
+        assert ks.ks_statistic(np.sort(a), np.sort(b)) == pytest.approx(expected, abs=1e-12)
