@@ -7,6 +7,7 @@ from watchkeeper.incidents.triage import (
     Healthy,
     Open,
     OpenIncident,
+    Reopen,
     Suppressed,
     TriageInput,
     Update,
@@ -92,3 +93,18 @@ def test_a_held_tier_without_signals_continues_the_open_incident() -> None:
               OpenIncident("i2", "credit-risk/latency", "credit-risk", Tier.T1)]
     assert triage(TriageInput(held, active=active)) == [Update("i1", Tier.T2, Tier.T1)]
     assert triage(TriageInput(held, active=[])) == []
+
+
+def test_a_problem_back_within_the_grouping_window_reopens_its_incident() -> None:
+    recent = [OpenIncident("i9", "credit-risk/drift", "credit-risk", Tier.T1)]
+    [d] = triage(TriageInput(score(Tier.T2), active=[], recently_resolved=recent))
+    assert d == Reopen("i9", Tier.T2)
+    other = [OpenIncident("i9", "credit-risk/latency", "credit-risk", Tier.T1)]
+    [d] = triage(TriageInput(score(Tier.T2), active=[], recently_resolved=other))
+    assert isinstance(d, Open)
+
+
+def test_performance_and_drift_of_one_model_are_one_problem() -> None:
+    active = [OpenIncident("i1", "credit-risk/drift", "credit-risk", Tier.T2)]
+    [d] = triage(TriageInput(score(Tier.T2, SignalKind.ESTIMATED_PERFORMANCE), active=active))
+    assert isinstance(d, Update) and d.incident_id == "i1"

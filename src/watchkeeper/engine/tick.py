@@ -118,6 +118,7 @@ class Engine:
             changes = incidents.apply_score(
                 s, score, now=now,
                 resolve_after_healthy_windows=self.policy.incidents.resolve_after_healthy_windows,
+                group_within=self.policy.incidents.group_within,
             )
             outcomes = mitigation.on_incident_changes(s, self.policy, changes, now,
                                                       self.data_dir)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from watchkeeper.incidents.triage import (
     Healthy,
     Open,
     OpenIncident,
+    Reopen,
     Suppressed,
     TriageInput,
     Update,
@@ -254,11 +255,18 @@ def apply_score(
     *,
     now: datetime,
     resolve_after_healthy_windows: int | None = None,
+    group_within: timedelta | None = None,
     change_point_at: datetime | None = None,
 ) -> list[Change]:
-    """Open, update or count towards resolution the model's incidents for one scored window."""
+    """Open, update, reopen or count towards resolution the model's incidents for one scored
+    window. A problem that returns within `group_within` of its resolution reopens it."""
     model = score.window.model
     rows = {r.id: r for r in active_incidents(session, model)}
+    recent: list[Incident] = []
+    if group_within is not None:
+        recent = list(session.scalars(select(Incident).where(
+            Incident.model == model, Incident.state == IncidentState.RESOLVED.value,
+            Incident.resolved_at >= ensure_utc(now) - group_within)))
     decisions = triage(TriageInput(
         score=score,
         active=[OpenIncident(r.id, r.key, r.model, Tier(r.tier), r.healthy_windows)
@@ -266,6 +274,7 @@ def apply_score(
         silences=active_silences(session, now),
         resolve_after_healthy_windows=resolve_after_healthy_windows,
         now=now,
+        recently_resolved=[OpenIncident(r.id, r.key, r.model, Tier(r.tier)) for r in recent],
     ))
     changes: list[Change] = []
     why = score.summary or f"score {score.value:.0f}"
@@ -285,6 +294,14 @@ def apply_score(
             _window(session, row, score, now)
             what = direction if direction != "same" else "window"
             changes.append(Change(row.id, model, what, d.new_tier, IncidentState(row.state), why))
+        elif isinstance(d, Reopen):
+            row = session.get(Incident, d.incident_id)
+            assert row is not None
+            transition(session, row.id, IncidentState.OPEN, actor=SYSTEM, now=now,
+                       rationale=f"the problem is back within the grouping window: {why}")
+            set_tier(session, row, d.tier, actor=SYSTEM, now=now, rationale=why)
+            _window(session, row, score, now)
+            changes.append(Change(row.id, model, "reopened", d.tier, IncidentState.OPEN, why))
         elif isinstance(d, Healthy):
             row = rows[d.incident_id]
             row.healthy_windows = d.healthy_windows

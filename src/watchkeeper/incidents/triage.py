@@ -52,6 +52,14 @@ class Update:
 
 
 @dataclass(frozen=True, slots=True)
+class Reopen:
+    """The same problem came back soon after it was resolved: reopen, do not re-fire."""
+
+    incident_id: str
+    tier: Tier
+
+
+@dataclass(frozen=True, slots=True)
 class Healthy:
     incident_id: str
     healthy_windows: int
@@ -67,7 +75,7 @@ class Suppressed:
     inhibited_by: str | None = None
 
 
-Decision = Open | Update | Healthy | Suppressed
+Decision = Open | Update | Reopen | Healthy | Suppressed
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,8 @@ class TriageInput:
     silences: Sequence[Silence] = field(default=())
     resolve_after_healthy_windows: int | None = None
     now: datetime | None = None
+    # Incidents resolved within the policy's `group_within`: the same key reopens them.
+    recently_resolved: Sequence[OpenIncident] = field(default=())
 
 
 def top_kind(score: Score) -> SignalKind | None:
@@ -121,6 +131,10 @@ def triage(inp: TriageInput) -> list[Decision]:
     if existing is not None:
         decisions.append(Update(existing.id, existing.tier, score.tier))
         return decisions
+
+    recent = next((i for i in inp.recently_resolved if i.key == key), None)
+    if recent is not None:
+        return [Reopen(recent.id, score.tier)]
 
     labels = labels_for(model, family, score.tier, score)
     silence = silenced_by(labels, now, inp.silences)

@@ -20,7 +20,9 @@ class _Channel(Section):
         "customer, regulator, partner (external: messages may need approval)."
     )
     timeout: Duration = Field(timedelta(seconds=10), description="Give up on one delivery after.")
-    max_attempts: int = Field(5, ge=1, le=100, description="Deliveries tried before failing.")
+    max_attempts: int = Field(
+        20, ge=1, le=100, description="Deliveries tried before failing (20 with the outbox's "
+        "backoff span about 1.6 h, so an hour-long receiver outage loses nothing).")
 
 
 class WebhookChannel(_Channel):
