@@ -8,7 +8,17 @@ from fastapi import FastAPI
 
 from watchkeeper.api import problems
 from watchkeeper.api.deps import AppState
-from watchkeeper.api.routers import audit, health, incidents, mitigation, models
+from watchkeeper.api.routers import (
+    audit,
+    health,
+    incidents,
+    ingest,
+    messages,
+    mitigation,
+    model_health,
+    models,
+    policy,
+)
 
 
 def create_app(state: AppState) -> FastAPI:
@@ -21,6 +31,8 @@ def create_app(state: AppState) -> FastAPI:
         state.session_secret = secrets.token_urlsafe(32)
     app.state.wk = state
     problems.install(app)
-    for module in (health, incidents, models, mitigation, audit):
+    # messages before incidents: its /incidents/{id}/escalate precedes /incidents/{id}/{verb}
+    for module in (health, messages, incidents, models, model_health, ingest, policy,
+                   mitigation, audit):
         app.include_router(module.router)
     return app

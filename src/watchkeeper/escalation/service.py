@@ -243,6 +243,24 @@ def approve_message(
     return queued
 
 
+def escalate_now(session: Session, incident_id: str, *, actor: str, now: datetime,
+                 rationale: str = "") -> Tier:
+    """A responder's "escalate now": the incident moves up one tier (through the incidents
+    stage, audited there); the next tick routes and notifies the new tier's people."""
+    row = session.get(Incident, incident_id, with_for_update=True)
+    if row is None:
+        raise NotFoundError(f"no incident {incident_id!r}")
+    if row.state not in ("open", "acknowledged", "mitigating"):
+        raise ConflictError(f"incident {incident_id} is {row.state}; only open, acknowledged "
+                            "or mitigating incidents can be escalated")
+    if row.tier >= Tier.T3:
+        raise ConflictError(f"incident {incident_id} is already at the top tier (T3)")
+    tier = Tier(row.tier + 1)
+    incidents.set_tier(session, row, tier, actor=actor, now=now,
+                       rationale=rationale or f"escalated to {tier.name} by {actor}")
+    return tier
+
+
 def list_messages(session: Session, incident_id: str | None = None,
                   status: str | None = None) -> list[dict[str, Any]]:
     q = select(MessageRow).order_by(MessageRow.created_at, MessageRow.id)
