@@ -28,6 +28,7 @@ N_NUMERIC, N_CATEGORICAL = 40, 10
 POLICY = """\
 version: 1
 people: {{bench: {{email: bench@example.com}}}}
+retention: {{events: 3650d}}  # the data is dated 2026-03-01
 models:
   - name: bench
     task: binary_classification

@@ -13,7 +13,7 @@ POLICY = """\
 version: 1
 people:
   ana: {{email: ana@example.com}}
-retention: {{events: 30d}}
+retention: {{events: {retention}}}
 models:
   - name: credit
     task: binary_classification
@@ -57,9 +57,9 @@ def events(
     )
 
 
-def write_policy(folder: Path, window: str = "every: 1h") -> Path:
+def write_policy(folder: Path, window: str = "every: 1h", retention: str = "30d") -> Path:
     path = folder / "watchkeeper.yaml"
-    path.write_text(POLICY.format(window=window))
+    path.write_text(POLICY.format(window=window, retention=retention))
     reference = events(500, seed=99).drop_columns(["event_id"])
     reference = reference.append_column("label", pa.array(np.arange(500) % 3 == 0))
     pq.write_table(reference, folder / "reference.parquet")

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_killed_right_after_an_ack_loses_nothing_acknowledged(db_url: str, tmp_path: Path) -> None:
-    policy = write_policy(tmp_path)
+    policy = write_policy(tmp_path, retention="3650d")
     data_dir = tmp_path / "data"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(

@@ -16,7 +16,7 @@ from .factories import events, write_policy
 
 @pytest.fixture
 def run(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    policy = write_policy(tmp_path)
+    policy = write_policy(tmp_path, retention="3650d")
 
     def invoke(*args: str):  # type: ignore[no-untyped-def]
         return CliRunner().invoke(

@@ -259,3 +259,16 @@ def test_compaction_merges_closed_windows_without_changing_them(
         new = service.read_window_profile("credit", w.start, w.end)
         assert new.features["income"].mean == pytest.approx(old.features["income"].mean)
         assert new.features["region"].counts() == old.features["region"].counts()
+
+
+def test_events_older_than_the_retention_are_quarantined_not_double_counted(
+    service: IngestService, clock
+) -> None:
+    service.ingest_events("credit", events(10))  # 2026-03-01, one day old
+    clock.advance(timedelta(days=40))  # retention is 30 days in the test policy
+    service.purge_expired("credit")
+    again = service.ingest_events("credit", events(10))
+    assert (again.n_new, again.n_quarantined) == (0, 10)
+    assert again.problems[0].field == "timestamp"
+    assert again.problems[0].expected.startswith("a time within the event retention (30 days")
+    assert service.read_window_profile("credit").n == 10

@@ -16,7 +16,7 @@ from watchkeeper.policy import load_policy
 @pytest.fixture
 def client(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     with watchkeeper.Client(
-        db=db_url, policy=write_policy(tmp_path), data_dir=tmp_path / "data"
+        db=db_url, policy=write_policy(tmp_path, retention="3650d"), data_dir=tmp_path / "data"
     ) as wk:
         yield wk
 
@@ -66,7 +66,7 @@ def test_mixed_type_records_quarantine_rows_not_the_batch(client) -> None:  # ty
 
 
 def test_policy_object_and_bad_input_type(db_url: str, tmp_path: Path) -> None:
-    policy = load_policy(write_policy(tmp_path))
+    policy = load_policy(write_policy(tmp_path, retention="3650d"))
     with watchkeeper.Client(db=db_url, policy=policy, data_dir=tmp_path / "d") as wk:
         with pytest.raises(InputError, match="cannot ingest a int"):
             wk.log_predictions("credit", 42)

@@ -102,6 +102,19 @@ def validate_events(
     out: dict[str, pa.Array] = {}
     out[s.EVENT_ID] = _event_ids(c)
     out[s.TIMESTAMP] = _timestamps(c, now)
+    if spec.retention is not None:
+        # Raw events (and their idempotency keys) older than the retention are purged, while
+        # window profiles are kept: accepting such an event again would count it twice.
+        horizon = now - spec.retention
+        raw = c.column(s.TIMESTAMP)
+        too_old = pc.fill_null(pc.less(out[s.TIMESTAMP], pa.scalar(horizon, TS_TYPE)), False)
+        c.flag(
+            _np(too_old),
+            s.TIMESTAMP,
+            f"a time within the event retention ({spec.retention.days} days: after "
+            f"{horizon.isoformat(timespec='seconds')})",
+            raw if raw is not None else out[s.TIMESTAMP],
+        )
     version = c.column(s.MODEL_VERSION)
     out[s.MODEL_VERSION] = (
         pa.nulls(c.n, pa.string())
@@ -394,7 +407,7 @@ def _np(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def _show(value: object) -> str:
-    text = repr(value)
+    text = value.isoformat() if isinstance(value, datetime) else repr(value)
     return text if len(text) <= GOT_CHARS else text[: GOT_CHARS - 1] + "…"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -338,6 +339,7 @@ def build_reference_profile(spec: ModelSpec, path: Path) -> WindowProfile:
     do not fit the schema are left out)."""
     parts = []
     now = datetime.now(UTC)
+    spec = dataclasses.replace(spec, retention=None)  # reference data may be of any age
     for chunk in read_chunks(path):
         table = chunk.table
         if "event_id" not in table.column_names:
