@@ -73,7 +73,7 @@ def timing_trend(weeks: list[WeekTimes]) -> Figure:
 def score_timeline(series: list[tuple[datetime, float, int]], bands: tuple[float, float, float],
                    markers: list[tuple[str, str, int, datetime]], since: datetime,
                    until: datetime) -> Figure:
-    x0, x1 = _iso([since, until])
+    x0, x1 = _iso([max(since, series[0][0]) if series else since, until])
     edges = [0.0, *bands, 100.0]
     shapes = [{"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "y0": edges[i],
                "y1": edges[i + 1], "fillcolor": TIER_COLOURS[i], "opacity": 0.08,
@@ -116,7 +116,8 @@ def contributors(items: list[dict[str, Any]]) -> Figure:
 def drift_heatmap(grid: Grid) -> Figure:
     return {
         "data": [{"type": "heatmap", "z": grid.values, "x": _iso(grid.columns), "y": grid.rows,
-                  "colorscale": "YlOrRd", "zmin": 0, "hoverongaps": False,
+                  "colorscale": [[0, "#fff7ec"], [0.4, "#fdbb84"], [0.7, "#ef6548"],
+                                 [1, "#7f0000"]], "zmin": 0, "hoverongaps": False,
                   "colorbar": {"title": {"text": "effect"}, "thickness": 12},
                   "hovertemplate": "%{y}<br>%{x}<br>effect size %{z:.3f}<extra></extra>"}],
         "layout": _layout(max(160, 50 + 22 * len(grid.rows)),

@@ -13,12 +13,12 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from watchkeeper import audit
 from watchkeeper.api.deps import allow
-from watchkeeper.core.enums import Tier
+from watchkeeper.core.enums import IncidentState, Tier
 from watchkeeper.core.errors import InputError, NotFoundError
 from watchkeeper.engine.access import Permission
 from watchkeeper.escalation import delivery_log, list_messages, timings
 from watchkeeper.incidents import service as incidents
-from watchkeeper.incidents.lifecycle import ACTIVE
+from watchkeeper.incidents.lifecycle import ACTIVE, TRANSITIONS
 from watchkeeper.incidents.postmortem import SECTIONS
 from watchkeeper.ingest import IngestService
 from watchkeeper.mitigation import service as mitigation
@@ -235,7 +235,8 @@ def incident_page(request: Request, incident_id: str) -> HTMLResponse:
         "ttr": t.ttr, "explanation": explanation or [], "summary": latest.summary if latest
         else "", "postmortem": pm_view, "sections": SECTIONS, "items": item_views,
         "escalation": esc, "deliveries": deliveries, "messages": messages, "routing": routing,
-        "rollouts": rollout_views, "acked": acked, "active": row.state in {s.value for s in ACTIVE},
+        "rollouts": rollout_views, "acked": acked,
+        "legal": {t.value for t in TRANSITIONS[IncidentState(view["state"])]},
     }, who=who)
 
 

@@ -69,7 +69,11 @@ class Grid:
 
 def fleet_grid(session: Session, since: datetime, until: datetime,
                models: list[str] | None = None) -> Grid:
-    """Worst score and tier per model and time bucket."""
+    """Worst score and tier per model and time bucket (from the first scored window on, so a
+    young fleet gets fine buckets rather than a month of empty columns)."""
+    first = session.scalar(select(func.min(ScoreRow.window_start)).where(
+        ScoreRow.window_start >= ensure_utc(since)))
+    since = max(ensure_utc(since), ensure_utc(first)) if first is not None else since
     seconds = bucket_seconds(until - since)
     b = _bucket(session, ScoreRow.window_start, seconds).label("b")
     q = (select(ScoreRow.model, b, func.max(ScoreRow.value), func.max(ScoreRow.tier))
@@ -151,6 +155,9 @@ def score_count(session: Session) -> int:
 
 def drift_grid(session: Session, model: str, since: datetime, until: datetime) -> Grid:
     """Largest |effect size| per feature and time bucket, from the stored drift signals."""
+    first = session.scalar(select(func.min(SignalRow.window_start)).where(
+        SignalRow.model == model, SignalRow.window_start >= ensure_utc(since)))
+    since = max(ensure_utc(since), ensure_utc(first)) if first is not None else since
     seconds = bucket_seconds(until - since)
     b = _bucket(session, SignalRow.window_start, seconds).label("b")
     size = func.coalesce(func.abs(SignalRow.effect_size), SignalRow.severity)

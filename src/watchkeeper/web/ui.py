@@ -28,6 +28,7 @@ from watchkeeper.core.errors import (
 )
 from watchkeeper.engine import access
 from watchkeeper.engine.access import Principal
+from watchkeeper.web.queries import changes as change_marks
 
 CSRF_COOKIE = "wk_csrf"  # basis of the CSRF token before sign-in (and when auth is off)
 FLASH_COOKIE = "wk_flash"
@@ -94,8 +95,13 @@ def render(request: Request, template: str, context: dict[str, Any], *,
     if basis is None:
         basis = fresh = secrets.token_urlsafe(24)
     flash = _read_flash(request)
+    changes = None
+    if who is not None:  # what this render saw, so the page's first poll catches later moves
+        with st.store.session(read_only=True) as s:
+            changes = change_marks(s)
     response = templates.TemplateResponse(request, template, {
-        **context, "who": who, "csrf": csrf_token(basis, st.session_secret), "flash": flash,
+        **context, "who": who, "changes": changes, "flash": flash,
+        "csrf": csrf_token(basis, st.session_secret),
         "auth_enabled": st.auth_enabled, "path": request.url.path,
     }, status_code=status)
     if fresh is not None:

@@ -19,7 +19,9 @@
   document.querySelectorAll("[data-figure]").forEach(function (el) { draw(document, el, true); });
 
   var badge = document.getElementById("live");
-  var last = null;
+  // The markers this page was rendered with: anything newer triggers a refresh.
+  var last = document.body.dataset.changes
+    ? JSON.stringify(JSON.parse(document.body.dataset.changes)) : null;
 
   function refresh() {
     return fetch(location.href, { credentials: "same-origin", cache: "no-store" })
