@@ -96,3 +96,18 @@ def test_density_ratio_weights_favour_rows_like_the_post_change_data() -> None:
     assert w.mean() == np.float64(1.0) or abs(w.mean() - 1) < 1e-9
     assert w[:600][rich_old].mean() > 2 * w[:600][~rich_old].mean()
     assert (density_ratio_weights(x[:15], post[:15], columns()) == 1).all()
+
+
+def test_a_retrain_without_labelled_data_fails_clearly_and_escalates(store: Store,
+                                                                    tmp_path: Path) -> None:
+    w = World(store, tmp_path)
+    inc = w.incident(Tier.T1, at=T0 + timedelta(hours=1), change=T0)
+    with store.session() as s:
+        ctx, _ = service._context(s, w.policy, incidents.get(s, inc), w.clock.now(), w.data)
+        run_id = retrain.execute(ctx).run_id
+    done = service.run_retrain(store, w.policy, run_id, data_dir=w.data, now=w.clock.now())
+    assert done.status == "failed" and "not enough clean labelled data" in done.summary
+    assert done.requests[0].type == "page"
+    with store.session() as s:
+        run = service.get_run(s, run_id)
+        assert run.status == "failed" and "labelled rows" in run.result["sandbox"]["message"]

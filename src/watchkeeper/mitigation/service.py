@@ -360,7 +360,8 @@ def _context(session: Session, policy: Policy, incident: Incident, now: datetime
     contributors = list((window.details or {}).get("contributors", [])) if window else []
     cause = playbook.root_cause(incident.family, contributors, incident.change_point_at)
     chosen = playbook.choose(policy.playbooks, tier, cause,
-                             quarantine_on_data_quality=policy.mitigation.quarantine_on_data_quality)
+                             quarantine_on_data_quality=policy.mitigation.quarantine_on_data_quality,
+                             fallback=policy.model(incident.model).fallback)
     ctx = ActionContext(session, policy, incident, tier, ensure_utc(now), Path(data_dir), cause,
                         chosen)
     return ctx, chosen
@@ -496,11 +497,12 @@ def run_retrain(store: Store, policy: Policy, run_id: str, *, data_dir: Path,
     change_at = datetime.fromisoformat(details["change_point"])
     metric = details.get("metric") or primary_metric(policy, model)
     gates_cfg = policy.mitigation.gates
-    columns = data.Columns.from_schema(dict(mp.data_schema.features))
     segments = [gates_cfg.fairness.attribute] if gates_cfg.fairness.attribute else []
-    table = IngestService(store, policy, data_dir).read_events(model, window.start, window.end)
     label_dtype = float if mp.task == Task.REGRESSION else int
     try:
+        columns = data.Columns.from_schema(dict(mp.data_schema.features))
+        table = IngestService(store, policy, data_dir).read_events(model, window.start,
+                                                                   window.end)
         ds = data.dataset_from_events(table, columns, quarantined=quarantined,
                                       segment_names=segments, label_dtype=label_dtype)
         train_idx, recent_idx = data.recent_split(len(ds), gates_cfg.validation.holdout_fraction)
@@ -530,7 +532,13 @@ def run_retrain(store: Store, policy: Policy, run_id: str, *, data_dir: Path,
         return _finish_failed(store, run_id, started, result.summary(),
                               f"training {result.status}: {result.message.splitlines()[0]}")
     out: training.TrainOutput = result.value
-    figures = _gate_results(policy, mp, metric, out, train_ds, recent_ds, champ_est, champ_thr)
+    try:
+        figures = _gate_results(policy, mp, metric, out, train_ds, recent_ds, champ_est,
+                                champ_thr)
+    except Exception as exc:  # a candidate that cannot even be judged must not stay "running"
+        return _finish_failed(store, run_id, started, {"status": "error", "message": str(exc),
+                                                       "error_type": type(exc).__name__},
+                              f"the candidate could not be validated: {exc}")
     ok = gates.passed(figures)
     lineage = Lineage(
         template=out.template, template_version=out.template_version,
