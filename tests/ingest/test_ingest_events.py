@@ -272,3 +272,15 @@ def test_events_older_than_the_retention_are_quarantined_not_double_counted(
     assert again.problems[0].field == "timestamp"
     assert again.problems[0].expected.startswith("a time within the event retention (30 days")
     assert service.read_window_profile("credit").n == 10
+
+
+def test_events_out_of_time_order_land_in_their_windows(service: IngestService) -> None:
+    table = events(1800, spacing_s=6.0)
+    shuffled = table.take(np.random.default_rng(1).permutation(1800))
+    service.ingest_events("credit", shuffled)
+    windows = service.list_windows("credit")
+    assert [w.n for w in windows] == [600, 600, 600]
+    last = service.read_window_profile("credit", windows[2].start, windows[2].end)
+    assert last.features["age"].mean == pytest.approx(
+        table.slice(1200, 600).column("age").to_numpy().mean()
+    )

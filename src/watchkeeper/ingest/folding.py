@@ -49,10 +49,11 @@ def fold_events(
     parts = []
     for key, idx in _groups(keys):
         take = (lambda c, idx=idx: _take(c, idx)) if idx is not None else (lambda c: c)
+        window_ts = ts_us if idx is None else ts_us[idx]
         profile = build_profile(
             {name: take(col) for name, col in columns["features"].items()},
             spec.feature_types,
-            n=len(keys) if idx is None else idx.size,
+            n=window_ts.size,
             prediction=_opt(take, columns.get("prediction")),
             prediction_type=spec.prediction_type,
             confidence=_opt(take, columns.get("score")),
@@ -63,7 +64,7 @@ def fold_events(
                 if seg in columns["features"]
             },
         )
-        parts.append(_part(spec, key, ts_us if idx is None else ts_us[idx], profile))
+        parts.append(_part(spec, key, window_ts, profile))
     return parts
 
 
@@ -85,12 +86,16 @@ def _part(spec: ModelSpec, key: int, ts: np.ndarray, profile: WindowProfile) -> 
     return Part(int(key), int(ts.min()), int(ts.max()) + 1, profile)
 
 
-def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray | None]]:
+def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray | slice | None]]:
     if keys.size == 0:
         return []
     first = keys[0]
     if np.all(keys == first):  # the common case: the whole batch is in one window
         return [(int(first), None)]
+    if np.all(keys[1:] >= keys[:-1]):  # time-ordered input: windows are runs, sliced not copied
+        uniq, starts = np.unique(keys, return_index=True)
+        bounds = [*starts.tolist(), keys.size]
+        return [(int(k), slice(a, b)) for k, a, b in zip(uniq, bounds, bounds[1:], strict=False)]
     order = np.argsort(keys, kind="stable")
     uniq, starts = np.unique(keys[order], return_index=True)
     bounds = [*starts.tolist(), keys.size]
@@ -127,15 +132,17 @@ def _column(values: pa.Array | pa.ChunkedArray, kind: FeatureType) -> Column:
 
 
 def _float(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(
+    # One writeable copy per column: the sketches take only writeable arrays, and window
+    # slices of it can then go to them without another copy each.
+    raw = (
         values.to_numpy(zero_copy_only=False)
         if isinstance(values, pa.Array)
-        else values.to_numpy(),
-        dtype=np.float64,
+        else (values.to_numpy())
     )
+    return np.array(raw, dtype=np.float64, copy=True)
 
 
-def _take(col: Column, idx: np.ndarray) -> Column:
+def _take(col: Column, idx: np.ndarray | slice) -> Column:
     if isinstance(col, CategoricalColumn):
         return CategoricalColumn(col.codes[idx], col.categories)
     return col[idx]
