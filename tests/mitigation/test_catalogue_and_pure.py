@@ -42,6 +42,14 @@ def test_data_quality_cause_replaces_learning_actions_with_quarantine_and_page()
     assert family_only.feature == "b"
 
 
+def test_a_kill_switch_to_the_previous_version_does_not_help_against_broken_inputs() -> None:
+    books = {Tier.T3: ["kill_switch", "page"]}
+    cause = playbook.root_cause("data_quality", [{"kind": "data_quality", "feature": "x"}], NOW)
+    assert playbook.choose(books, Tier.T3, cause) == ["quarantine", "page"]
+    assert playbook.choose(books, Tier.T3, cause, fallback="reject") == [
+        "quarantine", "kill_switch", "page"]
+
+
 def test_gates_pass_and_fail_with_their_figures() -> None:
     assert gates.beat_champion("f1", 0.52, 0.50, margin=0.01, n=100).passed
     failed = gates.beat_champion("f1", 0.505, 0.50, margin=0.01, n=100)

@@ -180,3 +180,26 @@ def test_labels_that_fit_no_class_skip_realised_performance_but_not_the_window(s
     assert any(s.kind is SignalKind.DATA_DRIFT for s in signals)
     assert not any(s.kind is SignalKind.PERFORMANCE for s in signals)
     assert "realised performance skipped" in caplog.text and "maybe" in caplog.text
+
+
+def test_labels_arriving_later_are_judged_in_the_window_they_arrive(store, tmp_path: Path,
+                                                                      make_rows,
+                                                                      write_policy_fn) -> None:
+    clock = ManualClock(T0 + timedelta(minutes=90))
+    policy = load_policy(write_policy_fn(tmp_path / "policy"))
+    ingest = IngestService(store, policy, tmp_path / "data", clock=clock)
+    rows = make_rows(1500, seed=30)
+    ingest.ingest_events("credit", _events(rows, 0, "h0-"))
+    ingest.ingest_events("credit", _events(make_rows(1500, seed=31), 1, "h1-"))
+    ingest.ingest_labels("credit", [{"event_id": f"h0-{i}", "label": int(v)}
+                                    for i, v in enumerate(rows["label"])])  # arrive at 01:30
+    clock.set(T0 + 3 * HOUR)
+    service = SignalService(store, policy, ingest, clock=clock)
+    perf_in = {h: [s for s in service.run("credit", T0 + h * HOUR, T0 + (h + 1) * HOUR)
+                   if s.kind is SignalKind.PERFORMANCE] for h in (0, 1)}
+    assert perf_in[0] and perf_in[1]  # window 0 retrospectively; window 1 as they arrived
+    f1 = next(s for s in perf_in[1] if s.method == "f1" and s.segment is None)
+    y, pred = rows["label"], rows["prediction"]
+    tp = np.sum((y == 1) & (pred == 1))
+    expected = 2 * tp / (2 * tp + np.sum((y == 0) & (pred == 1)) + np.sum((y == 1) & (pred == 0)))
+    assert f1.statistic == pytest.approx(expected)  # hour 0's events, judged in hour 1

@@ -4,7 +4,9 @@ A model must not be retrained on broken data. When the incident's cause is data 
 family is `data_quality`, or the top contributor of its latest window is a data-quality
 signal: a null flood, a stuck feature, a schema change), retraining and threshold
 recalibration are replaced by `quarantine` (hold the window back from training, naming the
-broken feature and when it broke) and a `page` (a person must fix the pipeline).
+broken feature and when it broke) and a `page` (a person must fix the pipeline). A kill switch
+to the previous version is dropped too: that version reads the same broken inputs; a kill
+switch to a rule or to rejection still protects customers and stays.
 """
 
 from __future__ import annotations
@@ -53,9 +55,13 @@ def tier_actions(playbooks: Mapping[Tier, Sequence[str]], tier: Tier) -> list[st
 
 
 def choose(playbooks: Mapping[Tier, Sequence[str]], tier: Tier, cause: RootCause, *,
-           quarantine_on_data_quality: bool = True) -> list[str]:
+           quarantine_on_data_quality: bool = True,
+           fallback: str = "previous_version") -> list[str]:
     actions = tier_actions(playbooks, tier)
     if not (cause.data_quality and quarantine_on_data_quality):
         return actions
-    kept = [a for a in actions if a not in LEARNS_FROM_DATA and a not in ("quarantine", "page")]
+    dropped = {*LEARNS_FROM_DATA, "quarantine", "page"}
+    if fallback == "previous_version":
+        dropped.add("kill_switch")
+    kept = [a for a in actions if a not in dropped]
     return ["quarantine", *kept, "page"]

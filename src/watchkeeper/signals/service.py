@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 # Columns of the event log (see ingest.spec); the score is stored as "score", reference files
 # may call it "probability".
 _SCORE_NAMES = ("score", "probability")
+# How far back labels arriving in a window are matched to their events (in windows).
+LABEL_LOOKBACK_WINDOWS = 48
 # Reference rows read to fit CBPE and the baseline metric: more adds nothing to an isotonic fit.
 REFERENCE_ROWS = 200_000
 
@@ -137,7 +139,7 @@ class SignalService:
                 rows = Rows(reference_data.rows, cur, tuple(names))
         now = self.clock.now()
         try:
-            labelled = _labelled(mp, events) if events is not None else None
+            labelled = self._labels_arrived(model, mp, window)
         except InputError as exc:  # e.g. a label that is neither class: judge the rest
             log.warning("%s: realised performance skipped: %s", window, exc)
             labelled = None
@@ -153,6 +155,26 @@ class SignalService:
             event_times=event_times, label_times=label_times, received=received,
             duplicates=duplicates, rows=rows,
         )
+
+    def _labels_arrived(self, model: str, mp: Any, window: WindowKey) -> Labelled | None:
+        """The window's own labelled events, plus the earlier events whose labels arrived
+        during this window: realised performance is judged when the truth comes in, not only
+        when a window is judged after its labels. Events older than the model's label delay
+        (at most LABEL_LOOKBACK_WINDOWS windows) are not looked for."""
+        span = window.end - window.start
+        lookback = LABEL_LOOKBACK_WINDOWS * span
+        if mp.label_delay is not None:
+            lookback = min(lookback, max(span, mp.label_delay))
+        events = self.ingest.read_events(model, window.start - lookback, window.end)
+        if "label_timestamp" not in events.column_names or events.num_rows == 0:
+            return None
+        def within(column: str) -> pa.ChunkedArray:
+            values = events.column(column)
+            return pc.and_(pc.greater_equal(values, pa.scalar(window.start, values.type)),
+                           pc.less(values, pa.scalar(window.end, values.type)))
+
+        mask = pc.or_(within("timestamp"), within("label_timestamp"))
+        return _labelled(mp, events.filter(pc.fill_null(mask, False)))
 
     def _history(self, window: WindowKey, count: int) -> list[WindowProfile]:
         if count <= 0:
