@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 import watchkeeper.policy as policy_pkg
 from watchkeeper.api.deps import AppState
@@ -140,14 +140,27 @@ def main() -> None:
             admin.execute(f'CREATE DATABASE "{name}"')
         url = f"{server.rsplit('/', 1)[0]}/{name}"
     store = Store.open(url)
+    try:
+        run(args.db, store, folder, fresh)
+    finally:
+        store.close()
+        if args.db == "postgres":
+            with psycopg.connect(server.replace("+psycopg", ""), autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(db: str, store: Store, folder: Path, fresh: bool) -> None:
     clock = ManualClock(NOW)
     began = time.perf_counter()
     if fresh:
         seed(store)
+    with store.session(read_only=True) as s:
+        if s.scalar(select(func.count()).select_from(ScoreRow)) != MODELS * DAYS * 24:
+            raise SystemExit(f"{CACHED} is not a complete seed; run with --reseed")
     incident_id, token = prepare(store, clock)
     print(f"{'seeded' if fresh else 'reused'} {MODELS} models x {DAYS * 24} hourly windows = "
           f"{MODELS * DAYS * 24:,} scores, {MODELS * DAYS * 24 * 6:,} signals, 300 incidents "
-          f"on {args.db} ({time.perf_counter() - began:.1f} s)")
+          f"on {db} ({time.perf_counter() - began:.1f} s)")
     starter = Path(policy_pkg.__file__).with_name("starter.yaml")
     policy = parse_policy(starter.read_text(), str(starter))
     state = AppState(store=store, data_dir=folder / "data", policy=policy, clock=clock)
@@ -162,7 +175,6 @@ def main() -> None:
             cold, warm = time_page(client, path, token)
             verdict = "ok" if max(cold, warm) < BAR_MS else "OVER"
             print(f"{label:34} {cold:9.1f} {warm:22.1f} {BAR_MS:8.0f}  {verdict}")
-    store.close()
 
 
 if __name__ == "__main__":

@@ -285,3 +285,20 @@ def test_changes_move_when_a_window_is_scored(
     clock.advance(timedelta(hours=2))
     seed_scores(app_state.store, clock, "credit-risk", 1, lambda h: 0.0)
     assert client.get("/ui/changes").json()["scores"] > before["scores"]
+
+
+def test_fleet_heatmap_picks_up_windows_scored_after_the_first_render(
+    client: TestClient, app_state: AppState, clock: ManualClock, tokens: dict[str, str]
+) -> None:
+    seed_scores(app_state.store, clock, "credit-risk", 6, lambda h: 0.0)
+    sign_in(client, tokens["carol"])
+    first = _figure(client.get("/?days=1").text, "heatmap")["data"][0]
+    assert max(v for v in first["z"][first["y"].index("credit-risk")] if v is not None) == 0
+    clock.advance(timedelta(hours=1))
+    seed_scores(app_state.store, clock, "credit-risk", 1, lambda h: 0.95)
+    seed_scores(app_state.store, clock, "fraud", 1, lambda h: 0.5)
+    again = _figure(client.get("/?days=1").text, "heatmap")["data"][0]
+    rows = dict(zip(again["y"], again["z"], strict=True))
+    newest = ScoringService(app_state.store).scores("credit-risk")[-1].value
+    assert newest > 0 and max(v for v in rows["credit-risk"] if v is not None) == round(newest, 1)
+    assert "fraud" in rows
