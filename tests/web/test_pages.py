@@ -302,3 +302,47 @@ def test_fleet_heatmap_picks_up_windows_scored_after_the_first_render(
     newest = ScoringService(app_state.store).scores("credit-risk")[-1].value
     assert newest > 0 and max(v for v in rows["credit-risk"] if v is not None) == round(newest, 1)
     assert "fraud" in rows
+
+
+def _escalation_with_a_customer_channel() -> dict:
+    return {
+        "people": {"alice": {"email": "alice@example.com"}},
+        "roles": {"model_owner": ["alice"]},
+        "raci": {t: {"responsible": ["model_owner"], "accountable": ["model_owner"]}
+                 for t in ("T1", "T2", "T3")},
+        "channels": {"ops": {"type": "slack", "url_env": "OPS_URL"},
+                     "customers": {"type": "webhook", "url_env": "CUST_URL",
+                                   "audience": "customer"}},
+        "routes": {"T1": ["ops"], "T2": ["ops"], "T3": ["ops", "customers"]},
+    }
+
+
+def test_external_message_drafts_are_approved_by_an_approver_only(
+    client: TestClient, app_state: AppState, clock: ManualClock, tokens: dict[str, str]
+) -> None:
+    from watchkeeper.engine import access
+    from watchkeeper.escalation import EscalationService, list_messages
+
+    iid = _open(app_state, title="scores unusable", tier=Tier.T3)
+    with app_state.store.session() as s:
+        EscalationService(_escalation_with_a_customer_channel(), clock).tick(
+            s, [incidents.get(s, iid)])
+        [draft] = list_messages(s, iid, status="draft")
+        ann, _ = access.create_token(s, name="ann", role="approver", models=["*"],
+                                     created_by="test", now=clock.now())
+    sign_in(client, tokens["alice"])  # model owner: may act, may not approve
+    page = client.get(f"/incidents/{iid}")
+    assert draft["subject"] in page.text and "Approve and send" in page.text
+    r = client.post(f"/incidents/{iid}/messages/{draft['id']}/approve",
+                    data={"csrf": csrf_of(page.text)})
+    assert "may not approve" in r.text
+    assert _denials(app_state)[0].details["attempt"] == "message.approve"
+    approver = TestClient(client.app)
+    sign_in(approver, ann)
+    page = approver.get(f"/incidents/{iid}")
+    r = approver.post(f"/incidents/{iid}/messages/{draft['id']}/approve",
+                      data={"csrf": csrf_of(page.text)})
+    assert "Message approved and queued." in r.text and "approved by ann" in r.text
+    with app_state.store.session(read_only=True) as s:
+        assert list_messages(s, iid)[0]["status"] == "queued"
+        assert audit.list_entries(s, action="message.approved")[0].actor == "ann"
