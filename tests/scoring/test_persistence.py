@@ -78,3 +78,16 @@ def test_input_state_is_not_mutated() -> None:
     state = PersistenceState()
     step(state, 90, BANDS, PersistenceConfig())
     assert state == PersistenceState()
+
+
+def test_a_flapping_hold_decays_once_the_model_stops_reaching_the_tier() -> None:
+    cfg = PersistenceConfig(windows=1, required=1, clear=1, flap_window=6, flap_reentries=2)
+    # Flaps at T3, then only grazes T1 now and then: held at T3 for at most flap_window
+    # windows, then no longer pinned to T3 although the flag stays until it is quiet.
+    values = [90, 0, 90, 0, 90, 0, 35, 0, 0, 35, 0, 0, 35, 0]
+    state, decisions = PersistenceState(), []
+    for v in values:
+        d, state = step(state, v, BANDS, cfg)
+        decisions.append(d)
+    assert decisions[5].tier == Tier.T3 and decisions[5].held
+    assert decisions[-1].tier <= Tier.T1 and decisions[-1].flapping

@@ -9,8 +9,11 @@ A small state machine per model, fed one window at a time:
   around a band edge therefore does not toggle the tier.
 * **Catastrophic bypass.** A window with a catastrophic signal takes its raw tier at once.
 * **Flapping held open.** When a model re-enters T1+ `flap_reentries` times within
-  `flap_window` windows, it is flagged as flapping and its tier is held (not resolved and
-  re-fired) until `flap_window` windows in a row stay below every leave threshold.
+  `flap_window` windows, it is flagged as flapping; while flapping, its tier does not drop
+  below the highest raw tier of the last `flap_window` windows, so the incident stays open
+  instead of being resolved and re-fired. The hold decays on its own once the model stops
+  reaching that tier, and the flag clears after `flap_window` windows in a row below every
+  leave threshold.
 
 The state is plain data (`to_dict` / `from_dict`), so the service stores it per model.
 """
@@ -29,6 +32,7 @@ from watchkeeper.scoring.tiers import tier_for
 class PersistenceState:
     tier: int = 0
     raw: list[int] = field(default_factory=list)  # last n raw (enter-threshold) tiers
+    recent: list[int] = field(default_factory=list)  # last flap_window raw tiers
     leave: list[int] = field(default_factory=list)  # last `clear` leave-threshold tiers
     reentries: list[int] = field(default_factory=list)  # steps at which T0 -> T1+ happened
     flapping: bool = False
@@ -37,7 +41,8 @@ class PersistenceState:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "tier": self.tier, "raw": list(self.raw), "leave": list(self.leave),
+            "tier": self.tier, "raw": list(self.raw), "recent": list(self.recent),
+            "leave": list(self.leave),
             "reentries": list(self.reentries), "flapping": self.flapping,
             "quiet": self.quiet, "step": self.step,
         }
@@ -48,6 +53,7 @@ class PersistenceState:
             return cls()
         return cls(
             tier=int(data.get("tier", 0)), raw=[int(x) for x in data.get("raw", [])],
+            recent=[int(x) for x in data.get("recent", [])],
             leave=[int(x) for x in data.get("leave", [])],
             reentries=[int(x) for x in data.get("reentries", [])],
             flapping=bool(data.get("flapping", False)), quiet=int(data.get("quiet", 0)),
@@ -87,6 +93,7 @@ def step(
     new = PersistenceState(
         tier=state.tier,
         raw=([*state.raw, raw])[-n:],
+        recent=([*state.recent, raw])[-config.flap_window:],
         leave=([*state.leave, low])[-clear:],
         reentries=[s for s in state.reentries if s > state.step - config.flap_window],
         flapping=state.flapping,
@@ -102,8 +109,10 @@ def step(
     if new.flapping:
         if new.quiet >= config.flap_window:
             new.flapping = False
-        elif proposed < state.tier:
-            proposed, held = state.tier, True
+        else:
+            hold = min(state.tier, max(new.recent))
+            if hold > proposed:
+                proposed, held = hold, True
     if state.tier == 0 and proposed > 0:
         new.reentries.append(new.step)
         if len(new.reentries) >= config.flap_reentries + 1:
