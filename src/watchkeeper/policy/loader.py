@@ -179,6 +179,7 @@ def _check_nodes(root: yaml.Node, source: str) -> list[str]:
 def _check_expansion(root: yaml.Node, source: str) -> None:
     """Refuse alias bombs: count values as if every alias were expanded."""
     size: dict[int, int] = {}
+    entered: set[int] = set()  # entered, not finished: met again only through a cycle
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:  # iterative post-order: deep nesting must not hit the recursion limit
         node, done = stack.pop()
@@ -186,6 +187,10 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
             continue
         children = _children(node)
         if not done:
+            if id(node) in entered:  # `a: &x [*x]` would otherwise loop here forever
+                raise PolicyError([f"yaml: an alias refers to its own anchor (a recursive "
+                                   f"value); refused (line {node.start_mark.line + 1})"], source)
+            entered.add(id(node))
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in size)
             continue
