@@ -482,7 +482,8 @@ def run_retrain(store: Store, policy: Policy, run_id: str, *, data_dir: Path,
     long, transaction-free training step; a run already started is not run again."""
     started = ensure_utc(now or clock.now())
     with store.session() as s:
-        run = get_run(s, run_id)
+        # claim it under a row lock: two workers (or a worker and the API) never both train
+        run = s.get(MitigationRun, run_id, with_for_update=True) or get_run(s, run_id)
         if run.status != "queued":
             return RetrainOutcome(run_id, "skipped", f"run {run_id} is {run.status}, not queued")
         run.status = "running"
