@@ -227,13 +227,15 @@ def incident_page(request: Request, incident_id: str) -> HTMLResponse:
                           "started_by": r.started_by,
                           "can_sign": r.state in ACTIVE_ROLLOUTS and r.needs_sign_off
                           and not r.signed_off_by} for r in rollouts]
+    from_score = False
     if explanation is None and latest is not None:
-        explanation = latest.contributors
+        explanation, from_score = latest.contributors, True
     acked = {"by": row.acknowledged_by, "at": row.acknowledged_at}
     return render(request, "incident.html", {
         "title": view["title"], "inc": view, "timeline": timeline, "ttd": t.ttd, "tta": t.tta,
-        "ttr": t.ttr, "explanation": explanation or [], "summary": latest.summary if latest
-        else "", "postmortem": pm_view, "sections": SECTIONS, "items": item_views,
+        "ttr": t.ttr, "explanation": explanation or [], "from_score": from_score,
+        "summary": latest.summary if latest else "", "postmortem": pm_view,
+        "sections": SECTIONS, "items": item_views,
         "escalation": esc, "deliveries": deliveries, "messages": messages, "routing": routing,
         "rollouts": rollout_views, "acked": acked,
         "legal": {t.value for t in TRANSITIONS[IncidentState(view["state"])]},

@@ -202,5 +202,12 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{s / 86400:.1f} d"
 
 
+def as_json(value: Any) -> str:
+    """JSON for people to read; autoescaping makes it safe in HTML (unlike `tojson`, which is
+    for script contexts and turns every quote into \\u0027)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
 templates.env.filters["when"] = fmt_time
+templates.env.filters["as_json"] = as_json
 templates.env.filters["duration"] = fmt_duration
