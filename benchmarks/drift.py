@@ -29,6 +29,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -114,10 +115,19 @@ class Run:
     peak_gb: float | None
     flagged: set[str] | None
     note: str = ""
+    cpu: float | None = None  # user + system seconds: what the load of a shared machine spares
 
 
-def timed(cmd: list[str], timeout: float) -> tuple[float, float, int, str]:
-    """(wall seconds, peak RSS GB of that process, exit code, stdout) of one child process."""
+class Measured(NamedTuple):
+    seconds: float
+    peak_gb: float
+    cpu: float
+    code: int
+    text: str
+
+
+def timed(cmd: list[str], timeout: float) -> Measured:
+    """Wall seconds, peak RSS, CPU seconds, exit code and stdout of one child process."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         child = subprocess.Popen(cmd, stdout=out, stderr=err)
@@ -129,7 +139,7 @@ def timed(cmd: list[str], timeout: float) -> tuple[float, float, int, str]:
             if time.perf_counter() > deadline:
                 child.kill()
                 os.wait4(child.pid, 0)
-                return timeout, float("nan"), -9, ""
+                return Measured(timeout, float("nan"), float("nan"), -9, "")
             time.sleep(0.01)
         seconds = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -138,12 +148,12 @@ def timed(cmd: list[str], timeout: float) -> tuple[float, float, int, str]:
         text = out.read().decode()
         if child.returncode != 0:
             text += err.read().decode()[-2000:]
-        return seconds, usage.ru_maxrss / 1024**2, child.returncode, text
+        cpu = usage.ru_utime + usage.ru_stime
+        return Measured(seconds, usage.ru_maxrss / 1024**2, cpu, child.returncode, text)
 
 
-def best_of(runs: int, cmd: list[str]) -> tuple[float, float, int, str]:
-    results = [timed(cmd, 600) for _ in range(runs)]
-    return min(results, key=lambda r: r[0])
+def best_of(runs: int, cmd: list[str]) -> Measured:
+    return min((timed(cmd, 600) for _ in range(runs)), key=lambda r: r.seconds)
 
 
 def run_watchkeeper(ref: Path, cur: Path, runs: int, alone: bool = False) -> Run:
@@ -154,20 +164,18 @@ def run_watchkeeper(ref: Path, cur: Path, runs: int, alone: bool = False) -> Run
     name = "  drift module alone" if alone else "watchkeeper drift"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "drift.json"
-        seconds, peak, code, text = best_of(
-            runs, [*command, str(ref), str(cur), "--format", "json", "--out", str(out)]
-        )
-        if code != 0:
-            return Run(name, None, None, None, f"failed: {text[-300:]}")
+        got = best_of(runs, [*command, str(ref), str(cur), "--format", "json", "--out", str(out)])
+        if got.code != 0:
+            return Run(name, None, None, None, f"failed: {got.text[-300:]}")
         report = json.loads(out.read_text())
     flagged = {f["name"] for f in report["features"] if f["drifted"]}
-    return Run(name, seconds, peak, flagged)
+    return Run(name, got.seconds, got.peak_gb, flagged, cpu=got.cpu)
 
 
 def run_peer(tool: str, ref: Path, cur: Path, cats: list[str]) -> Run:
     if not PEERS_PYTHON.exists():
         return Run(tool, None, None, None, "not installed (run benchmarks/peers/setup.sh)")
-    seconds, peak, code, text = timed(
+    got = timed(
         [
             str(PEERS_PYTHON),
             str(HERE / "peers" / "run_peer.py"),
@@ -178,9 +186,10 @@ def run_peer(tool: str, ref: Path, cur: Path, cats: list[str]) -> Run:
         ],
         timeout=1800,
     )
-    if code != 0:
-        return Run(tool, None, None, None, f"failed (exit {code}): {text.strip()[-200:]}")
-    return Run(tool, seconds, peak, set(json.loads(text.strip().splitlines()[-1])["flagged"]))
+    if got.code != 0:
+        return Run(tool, None, None, None, f"failed (exit {got.code}): {got.text.strip()[-200:]}")
+    flagged = set(json.loads(got.text.strip().splitlines()[-1])["flagged"])
+    return Run(tool, got.seconds, got.peak_gb, flagged, cpu=got.cpu)
 
 
 def main() -> None:
@@ -202,19 +211,25 @@ def main() -> None:
 
     ref, cur = generate(args.data, args.rows)
     cats = [f"cat_{i:02d}" for i in range(N_CATEGORICAL)]
-    seconds, peak, code, text = best_of(
-        args.runs, [sys.executable, "-c", FLOOR_SCRIPT, str(ref), str(cur)]
+    got = best_of(args.runs, [sys.executable, "-c", FLOOR_SCRIPT, str(ref), str(cur)])
+    floor = Run(
+        "floor (read + sort)",
+        got.seconds,
+        got.peak_gb,
+        None,
+        "" if got.code == 0 else got.text[-300:],
+        cpu=got.cpu,
     )
-    floor = Run("floor (read + sort)", seconds, peak, None, "" if code == 0 else text[-300:])
     ours = run_watchkeeper(ref, cur, args.runs)
     exe = str(Path(sys.executable).with_name("watchkeeper"))
-    seconds, peak, code, _ = best_of(args.runs, [exe, "version"])
+    got = best_of(args.runs, [exe, "version"])
     startup = Run(
         "  CLI start-up",
-        seconds,
-        peak,
+        got.seconds,
+        got.peak_gb,
         None,
         "`watchkeeper version`: interpreter + every command module's imports",
+        cpu=got.cpu,
     )
     alone = run_watchkeeper(ref, cur, args.runs, alone=True)
     peers = (
@@ -230,7 +245,10 @@ def main() -> None:
         f"{os.cpu_count()} cores; load average at start {LOAD_AT_START:.1f}, at end "
         f"{os.getloadavg()[0]:.1f} (a shared machine slows every row alike)"
     )
-    print(f"{'tool':<22}{'seconds':>9}{'peak GB':>9}{'true drifts':>13}{'false pos.':>12}  note")
+    print(
+        f"{'tool':<22}{'seconds':>9}{'CPU s':>8}{'peak GB':>9}{'true drifts':>13}"
+        f"{'false pos.':>12}  note"
+    )
     for r in [floor, ours, startup, alone, *peers]:
         true = (
             f"{len(r.flagged & TRULY_DRIFTED)}/{len(TRULY_DRIFTED)}"
@@ -239,17 +257,20 @@ def main() -> None:
         )
         false = str(len(r.flagged - TRULY_DRIFTED)) if r.flagged is not None else "-"
         secs = f"{r.seconds:.1f}" if r.seconds is not None else "-"
+        cpu = f"{r.cpu:.1f}" if r.cpu is not None else "-"
         gb = f"{r.peak_gb:.2f}" if r.peak_gb is not None else "-"
         missed = sorted(TRULY_DRIFTED - r.flagged) if r.flagged is not None else []
         note = r.note or (f"missed {', '.join(missed)}" if missed else "")
-        print(f"{r.tool:<22}{secs:>9}{gb:>9}{true:>13}{false:>12}  {note}")
+        print(f"{r.tool:<22}{secs:>9}{cpu:>8}{gb:>9}{true:>13}{false:>12}  {note}")
 
     measured = [p for p in peers if p.seconds is not None]
     if ours.seconds is None:
         return
     print(
         f"watchkeeper drift / floor time: {ours.seconds / floor.seconds:.2f}x (bar: <= 1.5x); "
-        f"drift module alone / floor: {(alone.seconds or 0) / floor.seconds:.2f}x"
+        f"drift module alone / floor: {(alone.seconds or 0) / floor.seconds:.2f}x; "
+        f"CPU seconds: {(ours.cpu or 0) / (floor.cpu or 1):.2f}x and "
+        f"{(alone.cpu or 0) / (floor.cpu or 1):.2f}x"
     )
     if measured:
         fastest = min(measured, key=lambda p: p.seconds or 0)
