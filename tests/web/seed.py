@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import watchkeeper.policy as policy_pkg
 from watchkeeper.core.clock import ManualClock
 from watchkeeper.engine.tick import Engine
+from watchkeeper.escalation import deliver_due
 from watchkeeper.policy import Policy, load_policy
 from watchkeeper.sim.credit import CreditShift, generate_credit
 from watchkeeper.store import Store
@@ -50,3 +51,6 @@ def run_loop(store: Store, policy: Policy, data_dir: Path, clock: ManualClock,
         engine.ingest.ingest_events("credit-risk", window(hour, shifted if hour >= 4 else None))
         clock.set(T0 + (hour + 1) * HOUR + timedelta(minutes=10))
         engine.tick()
+        # The outbox worker: console delivers; the starter's slack, pager and mail channels
+        # have no credentials here and dead-letter (the incident page shows both).
+        deliver_due(store, clock.now())

@@ -121,6 +121,8 @@ def test_click_path_through_an_incident(server: dict[str, Any]) -> None:
         # The drift incident the loop opened: explanation and notifications.
         page.goto(f"{base}/incidents/{server['drift']}")
         expect(page.locator("#explanation li").first).to_be_visible()
+        expect(page.locator("#notified")).to_contain_text("delivered")
+        expect(page.locator("#notified")).to_contain_text("PD_ROUTING_KEY is not set")
         page.screenshot(path=ARTIFACTS / "04-incident-drift.png", full_page=True)
 
         # The manual incident: hostile markup shown as text; acknowledge through the form.
@@ -152,6 +154,10 @@ def test_click_path_through_an_incident(server: dict[str, Any]) -> None:
         expect(page.locator("textarea[name=summary]")).to_have_value(
             "The income feed doubled after a unit change.")
         page.screenshot(path=ARTIFACTS / "06-postmortem.png", full_page=True)
+
+        metrics = page.request.get(base + "/metrics").text()
+        assert 'watchkeeper_notification_failures_total{channel="ops",outcome="dead"}' in metrics
+        assert 'watchkeeper_ingest_rows_total{kind="events",model="credit-risk"} 13500.0' in metrics
 
         page.goto(base + "/audit")
         expect(page.locator("#verify")).to_contain_text("Chain intact")

@@ -217,8 +217,8 @@ def incident_page(request: Request, incident_id: str) -> HTMLResponse:
                 "source": row.source, "dismiss_reason": row.dismiss_reason}
         timeline = [{"at": e.at, "actor": e.actor, "type": e.type, "text": e.text}
                     for e in events]
-        explanation = next((list(e.details["contributors"]) for e in reversed(events)
-                            if e.details.get("contributors")), None)
+        explained = next((e for e in reversed(events) if e.details.get("contributors")), None)
+        explanation = list(explained.details["contributors"]) if explained else None
         pm_view = ({"status": pm.status, "body": dict(pm.body)} if pm is not None else None)
         item_views = [{"id": i.id, "text": i.text, "owner": i.owner, "due_at": i.due_at,
                        "done_at": i.done_at, "done_by": i.done_by} for i in items]
@@ -234,7 +234,8 @@ def incident_page(request: Request, incident_id: str) -> HTMLResponse:
     return render(request, "incident.html", {
         "title": view["title"], "inc": view, "timeline": timeline, "ttd": t.ttd, "tta": t.tta,
         "ttr": t.ttr, "explanation": explanation or [], "from_score": from_score,
-        "summary": latest.summary if latest else "", "postmortem": pm_view,
+        "summary": explained.text if explained else latest.summary if latest else "",
+        "postmortem": pm_view,
         "sections": SECTIONS, "items": item_views,
         "escalation": esc, "deliveries": deliveries, "messages": messages, "routing": routing,
         "rollouts": rollout_views, "acked": acked,
