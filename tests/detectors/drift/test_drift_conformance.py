@@ -329,6 +329,34 @@ def statistic_matches_scipy_or_hand_computation(method: DriftMethod) -> None:
         check(ref, cur, method.on_sample(NumericSample.prepare(ref), NumericSample.prepare(cur)))
 
 
+def _expected_on_counts(method_id: str, r: np.ndarray, c: np.ndarray) -> tuple[float, float | None]:
+    p, q = r / r.sum(), c / c.sum()
+    if method_id == "chisquare":
+        result = stats.chi2_contingency(np.vstack([r, c]), correction=False)
+        return float(result.statistic), float(result.pvalue)
+    if method_id == "jensenshannon":
+        return float(jensenshannon(p, q, base=2)), None
+    if method_id == "hellinger":
+        return float(np.sqrt(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2) / 2)), None
+    if method_id == "psi":
+        p, q = np.maximum(p, 1e-4), np.maximum(q, 1e-4)
+        return float(np.sum((q - p) * np.log(q / p))), None
+    raise AssertionError(f"add a categorical cross-check for {method_id}")
+
+
+def categorical_statistic_matches_scipy_or_hand_computation(method: DriftMethod) -> None:
+    if not categorical(method):
+        return
+    assert method.on_counts is not None
+    for ref, cur in ((REF_CAT, SHIFTED_CAT), (REF_CAT[:1500], REF_CAT[1500:])):
+        counts = CategoricalCounts.from_values(ref, cur)
+        found = method.on_counts(counts)
+        statistic, p_value = _expected_on_counts(method.id, counts.ref, counts.cur)
+        assert found.statistic == pytest.approx(statistic, rel=1e-9)
+        if p_value is not None:
+            assert found.p_value == pytest.approx(p_value, rel=1e-6, abs=1e-300)
+
+
 CHECKS = [
     identical_samples_do_not_drift,
     same_distribution_does_not_drift,
@@ -344,6 +372,7 @@ CHECKS = [
     exact_counts_have_no_sketch_error,
     categorical_counts_equal_raw_values,
     statistic_matches_scipy_or_hand_computation,
+    categorical_statistic_matches_scipy_or_hand_computation,
 ]
 
 
