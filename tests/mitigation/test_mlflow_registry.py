@@ -147,3 +147,27 @@ def test_a_changed_artifact_is_refused(mlflow_server: str, tmp_path: Path) -> No
     reg.client.set_model_version_tag("tamper", "1", "watchkeeper.sha256", "0" * 64)
     with pytest.raises(InputError, match="does not match its checksum"):
         reg.load("tamper", info.version)
+
+
+@pytest.mark.slow
+def test_publish_mirrors_watchkeeper_versions_and_aliases_into_mlflow(
+        mlflow_server: str, tmp_path: Path) -> None:
+    from watchkeeper.mitigation import service
+    from watchkeeper.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'wk.db'}")
+    data = tmp_path / "data"
+    target = MlflowRegistry(mlflow_server)
+    with store.session() as s:
+        reg = service.registry(s, data)
+        for seed in (1, 2):
+            reg.register("mirror", fit_champion(seed=seed), lineage=Lineage(
+                data_fingerprint=f"fp{seed}"), actor="ana", now=NOW)
+        service.set_champion(s, "mirror", 1, actor="ana", now=NOW, data_dir=data)
+        service.set_champion(s, "mirror", 2, actor="ana", now=NOW, data_dir=data)
+        first = service.publish(s, "mirror", data, target, actor="ana", now=NOW)
+        again = service.publish(s, "mirror", data, target, actor="ana", now=NOW)
+    store.close()
+    assert first == {"added": [1, 2], "aliases": {"champion": 2, "fallback": 1}}
+    assert again["added"] == []
+    assert target.alias("mirror", "champion") == 2 and target.get("mirror", 1).status == "retired"

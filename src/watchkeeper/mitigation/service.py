@@ -991,3 +991,42 @@ def canary_verdict(session: Session, policy: Policy, model: str, now: datetime, 
         "champion_value": verdict.champion, "canary_error_rate": verdict.canary_error_rate,
         "reason": verdict.reason, "at": now.isoformat(),
     })
+
+
+# ================================================================================================
+# Publishing to another registry (e.g. MLflow) for teams that serve from it
+# ================================================================================================
+
+
+def publish(session: Session, model: str, data_dir: Path, target: Any, *, actor: str,
+            now: datetime) -> dict[str, Any]:
+    """Mirror the model's versions and aliases into `target` (a `ModelRegistry`, such as
+    `MlflowRegistry`): versions it lacks are registered in order with their lineage, and its
+    aliases are set to watchkeeper's. Version numbers must line up (the target mirrors
+    watchkeeper from the start); a target that numbers differently is refused, not guessed."""
+    local = LocalRegistry(session, data_dir)
+    theirs = {v.version: v for v in target.versions(model)}
+    added = []
+    for v in local.versions(model):
+        if v.version in theirs:
+            if theirs[v.version].lineage.data_fingerprint != v.lineage.data_fingerprint:
+                raise ConflictError(f"{model} v{v.version} in the target registry is another "
+                                    "model (its training-data fingerprint differs)")
+            continue
+        info = target.register(model, local.load(model, v.version), lineage=v.lineage,
+                               actor=v.created_by, now=v.created_at)
+        if info.version != v.version:
+            raise ConflictError(f"the target registry numbered {model} v{v.version} as "
+                                f"v{info.version}; it must mirror watchkeeper from the start")
+        target.set_status(model, v.version, v.status)
+        added.append(v.version)
+    aliases = {}
+    for alias in ("champion", "challenger", "canary", "fallback"):
+        version = local.alias(model, alias)
+        if version is not None:
+            target.set_alias(model, alias, version, actor=actor, now=now)
+            aliases[alias] = version
+    audit.append(session, actor=actor, action=AuditAction.ACTION_EXECUTED,
+                 subject=f"model:{model}", details={"published": added, "aliases": aliases},
+                 at=now)
+    return {"added": added, "aliases": aliases}
