@@ -346,3 +346,45 @@ def test_external_message_drafts_are_approved_by_an_approver_only(
     with app_state.store.session(read_only=True) as s:
         assert list_messages(s, iid)[0]["status"] == "queued"
         assert audit.list_entries(s, action="message.approved")[0].actor == "ann"
+
+
+def test_sign_off_needs_the_approve_right_and_the_policy_role(
+    client: TestClient, app_state: AppState, clock: ManualClock, tokens: dict[str, str]
+) -> None:
+    from sklearn.dummy import DummyClassifier
+
+    from watchkeeper.engine import access
+    from watchkeeper.mitigation.registry.base import Lineage
+
+    iid = _open(app_state, title="retrain after drift")
+    now = clock.now()
+    with app_state.store.session() as s:
+        reg = mitigation.registry(s, app_state.data_dir)
+        for _ in range(2):
+            reg.register("credit-risk", DummyClassifier().fit([[0], [1]], [0, 1]),
+                         lineage=Lineage(), actor="t", now=now)
+        mitigation.set_champion(s, "credit-risk", 1, actor="t", now=now,
+                                data_dir=app_state.data_dir)
+        rollout = mitigation.start_rollout(s, app_state.policy, "credit-risk", 2, actor="carol",
+                                           now=now, data_dir=app_state.data_dir,
+                                           incident_id=iid)
+        assert rollout.needs_sign_off  # credit-risk is high criticality and regulatory
+        owner, _ = access.create_token(s, name="alice", role="approver", models=["*"],
+                                       created_by="test", now=now)
+        outsider, _ = access.create_token(s, name="dave", role="approver", models=["*"],
+                                          created_by="test", now=now)
+    url = f"/incidents/{iid}/rollouts/{rollout.id}/sign-off"
+    sign_in(client, tokens["mallory"])  # no approve right at all
+    r = client.post(url, data={"csrf": csrf_of(client.get(f"/incidents/{iid}").text)})
+    assert "may not approve" in r.text
+    dave = TestClient(client.app)
+    sign_in(dave, outsider)  # may approve, but holds no sign-off role for this model
+    r = dave.post(url, data={"csrf": csrf_of(dave.get(f"/incidents/{iid}").text)})
+    assert "may not sign off" in r.text
+    assert [d.actor for d in _denials(app_state)[:2]] == ["dave", "mallory"]
+    alice = TestClient(client.app)
+    sign_in(alice, owner)
+    page = alice.get(f"/incidents/{iid}")
+    assert "Sign off promotion" in page.text
+    r = alice.post(url, data={"csrf": csrf_of(page.text)})
+    assert f"Rollout {rollout.id} signed off." in r.text and "signed off by alice" in r.text
