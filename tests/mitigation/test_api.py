@@ -62,3 +62,13 @@ def test_canary_verdict_and_sign_off_over_http(store: Store, tmp_path: Path) -> 
         assert r.status_code == 200 and r.json()["signed_off_by"] == "dave"
         assert client.get("/v1/models/credit/rollouts",
                           headers=h("victor")).json()[0]["id"] == ro.id
+        # hostile and mistaken input: named, not a crash
+        r = client.get("/v1/models/nosuch/canary-verdict", headers=h("victor"))
+        assert r.status_code == 404 and "unknown model" in r.text
+        r = client.get("/v1/models/credit/canary-verdict?canary=99", headers=h("victor"))
+        assert r.status_code == 404 and "no version 99" in r.text
+        r = client.get("/v1/models/credit/canary-verdict?canary=abc", headers=h("victor"))
+        assert r.status_code == 422
+        r = client.post("/v1/rollouts/rol_nope/sign-off", headers=h("dave"))
+        assert r.status_code == 404
+        assert client.get("/v1/models/credit/canary-verdict").status_code == 401
