@@ -195,3 +195,13 @@ def test_manual_incidents_need_tier_and_title(store: Store) -> None:
             service.open_incident(s, model="m", tier=Tier.T0, title="x", actor="a", now=T)
         with pytest.raises(InputError, match="needs a title"):
             service.open_incident(s, model="m", tier=Tier.T1, title=" ", actor="a", now=T)
+
+
+def test_automatic_mitigation_does_not_acknowledge_but_a_person_can_meanwhile(store: Store) -> None:
+    with store.session() as s:
+        iid = service.open_incident(s, model="m", tier=Tier.T2, title="t", actor="a", now=T).id
+        service.transition(s, iid, S.MITIGATING, actor="watchkeeper", now=T + H / 6)
+        assert service.get(s, iid).acknowledged_at is None
+        row = service.transition(s, iid, S.ACKNOWLEDGED, actor="carol", now=T + H / 3)
+        assert (row.state, row.acknowledged_by) == ("mitigating", "carol")
+        assert service.times(row).tta == 1200.0

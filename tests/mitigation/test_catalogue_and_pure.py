@@ -151,3 +151,9 @@ def test_fast_f1_threshold_search_agrees_with_sklearn() -> None:
     cuts = np.unique(np.quantile(p, np.linspace(0.02, 0.98, 97)))
     slow = max(cuts, key=lambda t: metrics.metric("f1", y, p, Task.BINARY_CLASSIFICATION, t))
     assert fast == pytest.approx(slow)
+
+
+def test_operational_causes_are_not_retrained() -> None:
+    books = {Tier.T2: ["retrain", "human_review"]}
+    cause = playbook.root_cause("latency", [{"kind": "latency"}], NOW)
+    assert playbook.choose(books, Tier.T2, cause) == ["human_review"]

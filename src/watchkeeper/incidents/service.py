@@ -184,6 +184,20 @@ def transition(
     """Move an incident through its lifecycle; refuses illegal moves with the legal ones."""
     row = get(session, incident_id)
     current = IncidentState(row.state)
+    if (target == IncidentState.ACKNOWLEDGED and current == IncidentState.MITIGATING
+            and row.acknowledged_at is None):
+        # A person takes an incident that automatic mitigation already works on: record the
+        # acknowledgement, and let the mitigation go on.
+        now = ensure_utc(now)
+        row.acknowledged_at, row.acknowledged_by, row.updated_at = now, actor, now
+        text = "acknowledged while mitigating" + (f": {rationale}" if rationale else "")
+        record(session, row, at=now, actor=actor, type="state", text=text,
+               details={"from": current.value, "to": current.value, "acknowledged": True})
+        audit.append(session, actor=actor, action=AuditAction.INCIDENT_TRANSITION,
+                     subject=row.id, details={"from": current.value, "to": current.value,
+                                              "acknowledged": True, "rationale": rationale},
+                     at=now)
+        return row
     check_transition(current, target)
     if target == IncidentState.DISMISSED and reason not in DISMISS_REASONS:
         raise InputError(f"a dismissal needs a reason, got {reason!r}", field="reason",
@@ -196,9 +210,8 @@ def transition(
     if target == IncidentState.ACKNOWLEDGED and row.acknowledged_at is None:
         row.acknowledged_at, row.acknowledged_by = now, actor
     elif target == IncidentState.MITIGATING:
+        # Automatic mitigation does not acknowledge: a person still has to (MTTA, paging).
         row.mitigating_at = row.mitigating_at or now
-        if row.acknowledged_at is None:  # starting work acknowledges
-            row.acknowledged_at, row.acknowledged_by = now, actor
     elif target == IncidentState.RESOLVED:
         row.resolved_at = now
     elif target == IncidentState.DISMISSED:

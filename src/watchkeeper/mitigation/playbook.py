@@ -19,6 +19,8 @@ from typing import Any
 from watchkeeper.core.enums import SignalKind, Tier
 
 LEARNS_FROM_DATA = ("retrain", "recalibrate_threshold")
+OPERATIONAL_KINDS = (SignalKind.LATENCY.value, SignalKind.LABEL_DELAY.value,
+                     SignalKind.EXTERNAL.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,9 @@ def choose(playbooks: Mapping[Tier, Sequence[str]], tier: Tier, cause: RootCause
            quarantine_on_data_quality: bool = True,
            fallback: str = "previous_version") -> list[str]:
     actions = tier_actions(playbooks, tier)
+    if cause.kind in OPERATIONAL_KINDS:
+        # Slow responses, late labels or an outside alert are not cured by new weights.
+        return [a for a in actions if a not in LEARNS_FROM_DATA]
     if not (cause.data_quality and quarantine_on_data_quality):
         return actions
     dropped = {*LEARNS_FROM_DATA, "quarantine", "page"}
