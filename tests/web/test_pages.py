@@ -388,3 +388,39 @@ def test_sign_off_needs_the_approve_right_and_the_policy_role(
     assert "Sign off promotion" in page.text
     r = alice.post(url, data={"csrf": csrf_of(page.text)})
     assert f"Rollout {rollout.id} signed off." in r.text and "signed off by alice" in r.text
+
+
+def test_silence_similar_matches_the_incident_labels(
+    client: TestClient, app_state: AppState, tokens: dict[str, str]
+) -> None:
+    iid = _open(app_state)
+    sign_in(client, tokens["carol"])
+    csrf = csrf_of(client.get(f"/incidents/{iid}").text)
+    r = client.post(f"/incidents/{iid}/silence", data={"duration": "soon", "reason": "deploy",
+                                                       "csrf": csrf})
+    assert 'class="flash error"' in r.text and "soon" in r.text
+    with app_state.store.session(read_only=True) as s:
+        assert incidents.list_silences(s) == []
+    r = client.post(f"/incidents/{iid}/silence", data={"duration": "2h", "reason": "",
+                                                       "csrf": csrf})
+    assert "needs a reason" in r.text
+    r = client.post(f"/incidents/{iid}/silence", data={"duration": "2h",
+                                                       "reason": "feed migration", "csrf": csrf})
+    assert "Similar incidents are silenced." in r.text
+    with app_state.store.session(read_only=True) as s:
+        [silence] = incidents.list_silences(s)
+    assert {str(m) for m in silence.matchers} == {"model=credit-risk", "kind=manual"}
+    assert silence.ends_at == app_state.clock.now() + timedelta(hours=2)
+
+
+def test_with_auth_off_pages_open_and_forms_still_need_the_csrf_token(
+    client: TestClient, app_state: AppState
+) -> None:
+    app_state.auth_enabled = False
+    iid = _open(app_state)
+    page = client.get(f"/incidents/{iid}")
+    assert page.status_code == 200 and "auth off" in page.text
+    assert client.post(f"/incidents/{iid}/state", data={"verb": "acknowledge"}).status_code == 403
+    r = client.post(f"/incidents/{iid}/state",
+                    data={"verb": "acknowledge", "csrf": csrf_of(page.text)})
+    assert "Acknowledged." in r.text and "local-user" in r.text
