@@ -424,3 +424,13 @@ def test_with_auth_off_pages_open_and_forms_still_need_the_csrf_token(
     r = client.post(f"/incidents/{iid}/state",
                     data={"verb": "acknowledge", "csrf": csrf_of(page.text)})
     assert "Acknowledged." in r.text and "local-user" in r.text
+
+
+def test_a_form_posted_without_a_session_goes_to_sign_in(
+    client: TestClient, app_state: AppState
+) -> None:
+    iid = _open(app_state)
+    r = client.post(f"/incidents/{iid}/state", data={"verb": "resolve"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/"
+    with app_state.store.session(read_only=True) as s:
+        assert incidents.get(s, iid).state == "open"

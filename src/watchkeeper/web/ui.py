@@ -67,6 +67,8 @@ def require_viewer(request: Request) -> Principal:
     who = viewer(request)
     if who is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":  # a form posted after the session expired: back to
+            target = "/"             # a page, not to an address that only takes posts
         raise SignInRequired(target)
     return who
 
