@@ -104,8 +104,12 @@ def test_canary_verdict_uses_labels_first_then_estimates_then_waits() -> None:
     errors = rollout.judge(_side(100, 0.6, errors=20), _side(100, 0.5), **kw)
     assert errors.decision == "regression" and "error rate" in errors.reason
     # the champion served nothing at 100%: its realised figure from before is the baseline
-    assert rollout.judge(_side(100, 0.40), _side(0, None), baseline=0.5,
+    assert rollout.judge(_side(100, 0.40), _side(0, None), baseline=(0.5, "realised"),
                          **kw).decision == "regression"
+    # ...and without labels yet, the champion's last estimate (same basis) is the baseline
+    at_full = rollout.judge(_side(100, None, 0.49), _side(0, None), baseline=(0.5, "estimated"),
+                            **kw)
+    assert at_full.decision == "healthy" and at_full.basis == "estimated"
 
 
 def test_rollout_steps_dwell_sign_off_and_rollback() -> None:

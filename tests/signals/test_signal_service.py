@@ -203,3 +203,13 @@ def test_labels_arriving_later_are_judged_in_the_window_they_arrive(store, tmp_p
     tp = np.sum((y == 1) & (pred == 1))
     expected = 2 * tp / (2 * tp + np.sum((y == 0) & (pred == 1)) + np.sum((y == 1) & (pred == 0)))
     assert f1.statistic == pytest.approx(expected)  # hour 0's events, judged in hour 1
+
+
+def test_a_kpi_miss_within_sampling_noise_is_not_a_breach() -> None:
+    from watchkeeper.detectors.performance.change import kpi_check
+
+    noisy = kpi_check("f1", 0.38, minimum=0.40, standard_error=0.06)
+    assert not noisy.flagged and noisy.severity == 0.0 and noisy.p_value > 0.05
+    clear = kpi_check("f1", 0.20, minimum=0.40, standard_error=0.03)
+    assert clear.flagged and clear.severity > 0 and clear.p_value < 0.05
+    assert kpi_check("f1", 0.38, minimum=0.40).flagged  # no error given: taken at face value

@@ -98,21 +98,25 @@ class Verdict:
 
 
 def judge(canary: SideFigures, champion: SideFigures, *, metric: str, max_kpi_drop: float,
-          max_error_rate: float, baseline: float | None = None) -> Verdict:
+          max_error_rate: float, baseline: tuple[float, str] | None = None) -> Verdict:
     """Compare the canary with the champion (or, when the champion served nothing this step,
-    with its figure from before the rollout: `baseline`)."""
-    figures = {"canary": asdict(canary), "champion": asdict(champion), "baseline": baseline}
+    with its last judged figure: `baseline` = (value, "realised" | "estimated"))."""
+    base_value, base_basis = baseline if baseline is not None else (None, None)
+    figures = {"canary": asdict(canary), "champion": asdict(champion), "baseline": base_value}
     err = canary.error_rate
     if canary.n >= MIN_EVENTS and err > max_error_rate:
         return Verdict("regression", f"canary error rate {err:.2%} is above "
                        f"{max_error_rate:.2%}", metric, "none", None, None, err, figures)
     basis: Literal["realised", "estimated", "none"] = "none"
     cv = ch = None
-    if canary.realised is not None and (champion.realised is not None or baseline is not None):
+    if canary.realised is not None and (champion.realised is not None
+                                        or base_basis == "realised"):
         basis, cv = "realised", canary.realised
-        ch = champion.realised if champion.realised is not None else baseline
-    elif canary.estimated is not None and champion.estimated is not None:
-        basis, cv, ch = "estimated", canary.estimated, champion.estimated
+        ch = champion.realised if champion.realised is not None else base_value
+    elif canary.estimated is not None and (champion.estimated is not None
+                                           or base_basis == "estimated"):
+        basis, cv = "estimated", canary.estimated
+        ch = champion.estimated if champion.estimated is not None else base_value
     if cv is None or ch is None:
         return Verdict("inconclusive", f"not enough live events yet (canary {canary.n}, "
                        f"champion {champion.n})", metric, basis, cv, ch, err, figures)

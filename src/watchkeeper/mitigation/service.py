@@ -852,10 +852,12 @@ def _live_figures(session: Session, policy: Policy, model: str, versions: dict[s
     return out
 
 
-def _baseline(row: RolloutRow) -> float | None:
+def _baseline(row: RolloutRow) -> tuple[float, str] | None:
+    """The champion's last judged figure and its basis (realised or estimated): at 100% the
+    champion serves nothing, so the canary is held against what it did before."""
     for v in reversed(row.verdicts or []):
-        if v.get("champion") is not None and v.get("basis") == "realised":
-            return float(v["champion"])
+        if v.get("champion") is not None and v.get("basis") in ("realised", "estimated"):
+            return float(v["champion"]), str(v["basis"])
     return None
 
 

@@ -75,6 +75,7 @@ class ReferenceBaseline:
     cbpe: CBPE | None
     metric: str | None
     value: float | None
+    threshold: float = 0.5  # the model's decision threshold, as its reference rows show it
 
 
 def binary_targets(values: Sequence[object], classes: Sequence[object] | None) -> np.ndarray:
@@ -156,7 +157,9 @@ def realised_performance(
         return []
     task = Task(model.task)
     out: list[Signal] = []
-    overall, by_segment = _metrics(task, labelled)
+    threshold = baseline.threshold if baseline is not None else 0.5
+    overall, by_segment = _metrics(task, labelled, threshold)
+    masks = {"": np.ones(labelled.n, dtype=bool), **_segment_masks(labelled)}
     for kpi in model.kpis:
         if kpi.metric in LATENCY_KPIS:
             continue
@@ -164,10 +167,12 @@ def realised_performance(
             value = values.get(kpi.metric)
             if value is None:
                 continue
+            se = _standard_error(kpi.metric, value, labelled, masks.get(seg_name), threshold)
             for bound, key in ((kpi.min, "minimum"), (kpi.max, "maximum")):
                 if bound is None:
                     continue
-                r = kpi_check(kpi.metric, value, **{key: bound}, segment=seg_name or None)
+                r = kpi_check(kpi.metric, value, **{key: bound}, segment=seg_name or None,
+                              standard_error=se)
                 out.append(from_performance(r, SignalKind.PERFORMANCE))
     out += _against_reference(task, labelled, overall, baseline)
     if task is Task.BINARY_CLASSIFICATION and labelled.score is not None:
@@ -191,14 +196,43 @@ def latency(model: ModelPolicy, current: WindowProfile) -> list[Signal]:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _metrics(task: Task, data: Labelled) -> tuple[dict[str, float | None], dict[str, dict]]:
+def _segment_masks(data: Labelled) -> dict[str, np.ndarray]:
+    return {f"{tag}={name}": np.asarray(values) == name
+            for tag, values in (data.segments or {}).items()
+            for name in np.unique(np.asarray(values))}
+
+
+def _standard_error(metric: str, value: float, data: Labelled, mask: np.ndarray | None,
+                    threshold: float) -> float | None:
+    """The sampling error of a metric on the rows in `mask` (normal approximations: binomial
+    for rates, over the rows each rate is a share of; Hanley-McNeil for ROC AUC). None where
+    no cheap approximation exists: then a KPI breach is taken at face value."""
+    if mask is None or data.score is None or not mask.any():
+        return None
+    y = np.asarray(data.y_true)[mask].astype(bool)
+    hit = np.asarray(data.score)[mask] >= threshold
+    pos, pred = int(y.sum()), int(hit.sum())
+    trials = {"accuracy": int(mask.sum()), "recall": pos, "precision": pred,
+              "f1": (pos + pred) / 2}.get(metric)
+    if metric == "roc_auc":
+        return _hanley_mcneil(value, pos, int(mask.sum()) - pos)
+    if trials is None:
+        return None
+    if trials <= 0:
+        return math.inf
+    return math.sqrt(max(value * (1 - value), 1.0 / trials) / trials)
+
+
+def _metrics(task: Task, data: Labelled, threshold: float = 0.5
+             ) -> tuple[dict[str, float | None], dict[str, dict]]:
     segs = data.segments or {}
     if task is Task.BINARY_CLASSIFICATION and data.score is not None:
-        report = classification_metrics(data.y_true, data.score)
+        report = classification_metrics(data.y_true, data.score, threshold=threshold)
         overall = _binary_dict(report.overall)
         by = {}
         for tag, values in segs.items():
-            seg_report = classification_metrics(data.y_true, data.score, segments=values)
+            seg_report = classification_metrics(data.y_true, data.score, segments=values,
+                                                threshold=threshold)
             for name, m in seg_report.by_segment.items():
                 by[f"{tag}={name}"] = _binary_dict(m)
         return overall, by

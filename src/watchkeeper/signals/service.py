@@ -358,13 +358,14 @@ def _reference_baseline(mp: Any, table: pa.Table) -> ReferenceBaseline | None:
         return None
     task = Task(mp.task)
     if task is Task.BINARY_CLASSIFICATION and data.score is not None:
+        threshold = decision_threshold(data.score, data.y_pred)
         try:
-            threshold = decision_threshold(data.score, data.y_pred)
             cbpe: CBPE | None = CBPE(threshold=threshold).fit(data.score, data.y_true)
         except InputError:  # too few labelled rows or one class only: no estimate, no error
             cbpe = None
         auc = classification_metrics(data.y_true, data.score).overall.roc_auc
-        return ReferenceBaseline(cbpe, "roc_auc" if auc is not None else None, auc)
+        return ReferenceBaseline(cbpe, "roc_auc" if auc is not None else None, auc,
+                                 threshold=threshold)
     if task is Task.REGRESSION and data.y_pred is not None:
         return ReferenceBaseline(None, "mae", regression_metrics(data.y_true, data.y_pred)
                                  .overall.mae)
