@@ -31,6 +31,7 @@ COMMAND_MODULES: list[str] = [
     "incidents",
     "token",
     "serve",
+    "demo",
     "drift",
     "scoring",
 ]

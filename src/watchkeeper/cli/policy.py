@@ -4,13 +4,13 @@ a policy and its reference files, printing every problem at once."""
 from __future__ import annotations
 
 import os
-from importlib.resources import files
 from pathlib import Path
 
 import typer
 
 from watchkeeper.cli.options import resolve_policy_path
 from watchkeeper.core.errors import PolicyError
+from watchkeeper.policy import starter_policy_text
 
 STARTER_POLICY = "watchkeeper.yaml"
 STARTER_REFERENCE = Path("data") / "credit_reference.parquet"
@@ -88,9 +88,6 @@ def _unset_env(policy: object) -> list[str]:
                 notes.append(f"channels.{name}.{field}: ${value} is not set in this environment")
     return notes
 
-
-def starter_policy_text() -> str:
-    return files("watchkeeper.policy").joinpath("starter.yaml").read_text(encoding="utf-8")
 
 
 def write_credit_reference(path: Path, rows: int = 5000, seed: int = 7) -> None:

@@ -11,14 +11,8 @@ from typing import cast
 import typer
 from rich.console import Console
 
-from watchkeeper.api.deps import AppState
 from watchkeeper.cli.options import DbOption, PolicyOption, resolve_policy_path
-from watchkeeper.core.settings import Settings
-from watchkeeper.engine.runtime import ROLES, ServeRole, jobs_for
-from watchkeeper.engine.scheduler import Scheduler
-from watchkeeper.engine.tick import Engine
-from watchkeeper.policy import load_policy
-from watchkeeper.store import Store
+from watchkeeper.policy import load_policy, parse_duration
 
 console = Console(stderr=True)
 
@@ -40,14 +34,31 @@ def register(app: typer.Typer) -> None:
             None, "--auth/--no-auth",
             help="Require API tokens. Default: on, except on a loopback address."),
         tick_s: float = typer.Option(10.0, "--tick", help="Seconds between evaluation ticks."),
+        outbox_lease: str | None = typer.Option(
+            None, "--outbox-lease",
+            help="How long a worker keeps a claimed notification before another worker may "
+                 "take it over, e.g. 2m (default: the outbox's own)."),
         db: str | None = DbOption,
         policy: str | None = PolicyOption,
     ) -> None:
         """Start the API (/docs), the dashboard and the scheduler."""
+        # Imported here: `watchkeeper <any command>` should not pay for the server's imports.
+        from watchkeeper.api.deps import AppState
+        from watchkeeper.core.settings import Settings
+        from watchkeeper.engine.runtime import ROLES, ServeRole, jobs_for
+        from watchkeeper.engine.scheduler import Scheduler
+        from watchkeeper.engine.tick import Engine
+        from watchkeeper.store import Store
+
         if role not in ROLES:
             console.print(f"[red]error:[/red] --role: unknown role {role!r}; expected one of "
                           f"{', '.join(ROLES)}")
             raise typer.Exit(1)
+        try:
+            lease = parse_duration(outbox_lease) if outbox_lease else None
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] --outbox-lease: {exc}; expected e.g. 30s, 2m")
+            raise typer.Exit(1) from None
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         settings = Settings.resolve(db)
         loaded = load_policy(resolve_policy_path(policy))
@@ -62,7 +73,8 @@ def register(app: typer.Typer) -> None:
                          session_secret=os.environ.get("WATCHKEEPER_SESSION_SECRET")
                          or secrets.token_urlsafe(32))
         engine = Engine(store, loaded, settings.data_dir, retrain_inline=role == "all")
-        scheduler = Scheduler(store, jobs_for(cast(ServeRole, role), engine, tick_s=tick_s))
+        scheduler = Scheduler(store, jobs_for(cast(ServeRole, role), engine, tick_s=tick_s,
+                                                    lease=lease))
         scheduler.start()
         try:
             if role in ("all", "api"):

@@ -9,7 +9,12 @@
 from watchkeeper.policy.catalogue import ACTIONS, METRICS, drift_methods, drift_methods_for
 from watchkeeper.policy.channels import CHANNEL_TYPES, Channel
 from watchkeeper.policy.common import Duration, format_duration, parse_duration
-from watchkeeper.policy.loader import format_path, load_policy, parse_policy
+from watchkeeper.policy.loader import (
+    format_path,
+    load_policy,
+    parse_policy,
+    starter_policy_text,
+)
 from watchkeeper.policy.models import Feature, Kpi, ModelPolicy, Window
 from watchkeeper.policy.people import ONCALL_PREFIX, Person, RaciEntry, Rotation
 from watchkeeper.policy.policy import Policy
@@ -39,4 +44,5 @@ __all__ = [
     "merge_signals",
     "parse_duration",
     "parse_policy",
+    "starter_policy_text",
 ]

@@ -80,7 +80,8 @@ class AlertmanagerChannel(_Channel):
 
 class ConsoleChannel(_Channel):
     type: Literal["console"] = Field(description="console: print to the process output.")
-    stream: Literal["stdout", "stderr"] = Field("stdout", description="Which stream.")
+    stream: Literal["stdout", "stderr", "none"] = Field(
+        "stdout", description="Which stream; none: the log record only.")
 
 
 Channel = Annotated[

@@ -555,3 +555,10 @@ def _sorted_unique(problems: list[str]) -> list[str]:
         return int(m.group(1)) if m else 0
 
     return sorted(dict.fromkeys(problems), key=line_of)
+
+
+def starter_policy_text() -> str:
+    """The commented starter policy that `watchkeeper init` writes."""
+    from importlib.resources import files
+
+    return files("watchkeeper.policy").joinpath("starter.yaml").read_text(encoding="utf-8")

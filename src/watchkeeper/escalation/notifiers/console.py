@@ -21,10 +21,10 @@ class ConsoleNotifier(Notifier):
                 "%s [%s] %s", notification.message.subject, notification.idempotency_key,
                 notification.message.text)
         stream = self.channel.settings.get("stream")
-        if stream is not None:
+        if stream not in (None, "none"):
             if stream not in ("stdout", "stderr"):
                 raise ConfigError(f"channel {self.channel.name!r}: unknown stream {stream!r}; "
-                                  "expected stdout or stderr")
+                                  "expected stdout, stderr or none")
             out = sys.stdout if stream == "stdout" else sys.stderr
             print(f"{notification.message.subject}\n{notification.message.text}", file=out,
                   flush=True)
