@@ -108,3 +108,9 @@ def test_performance_and_drift_of_one_model_are_one_problem() -> None:
     active = [OpenIncident("i1", "credit-risk/drift", "credit-risk", Tier.T2)]
     [d] = triage(TriageInput(score(Tier.T2, SignalKind.ESTIMATED_PERFORMANCE), active=active))
     assert isinstance(d, Update) and d.incident_id == "i1"
+
+
+def test_performance_loss_during_a_data_quality_incident_joins_it() -> None:
+    active = [OpenIncident("dq", "credit-risk/data_quality", "credit-risk", Tier.T3)]
+    [d] = triage(TriageInput(score(Tier.T2, SignalKind.PERFORMANCE), active=active))
+    assert d == Update("dq", Tier.T3, Tier.T2)

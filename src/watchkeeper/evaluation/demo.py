@@ -256,6 +256,7 @@ def people_act(store: Store, policy: Policy, now: datetime, say: Callable[[str],
             say(f"  [cyan]{ON_CALL}[/cyan] restores serving after the kill switch")
         rollout = mitigation.active_rollout(s, MODEL)
         if (rollout is not None and rollout.state == "awaiting_sign_off"
+                and rollout.signed_off_by is None
                 and now - rollout.step_started_at >= SIGN_OFF_AFTER - HOUR):
             mitigation.sign_off(s, policy, rollout.id, approver=APPROVER, now=now)
             say(f"  [cyan]{APPROVER}[/cyan] signs off v{rollout.candidate} for promotion")

@@ -128,6 +128,10 @@ def triage(inp: TriageInput) -> list[Decision]:
     family = cause_family(kind)
     key = group_key(model, family)
     existing = next((i for i in mine if i.key == key), None)
+    if existing is None and family == "drift":
+        # Broken inputs explain moved outputs and lost accuracy: while the model has an open
+        # data-quality incident, drift and performance signals belong to it.
+        existing = next((i for i in mine if i.key == group_key(model, "data_quality")), None)
     if existing is not None:
         decisions.append(Update(existing.id, existing.tier, score.tier))
         return decisions
