@@ -114,3 +114,10 @@ def test_performance_loss_during_a_data_quality_incident_joins_it() -> None:
     active = [OpenIncident("dq", "credit-risk/data_quality", "credit-risk", Tier.T3)]
     [d] = triage(TriageInput(score(Tier.T2, SignalKind.PERFORMANCE), active=active))
     assert d == Update("dq", Tier.T3, Tier.T2)
+
+
+def test_a_weak_signal_under_a_held_tier_does_not_open_a_new_incident() -> None:
+    c = Contributor(kind=SignalKind.DATA_QUALITY, share=1.0, severity=0.3, feature="x")
+    held = Score(window=WINDOW, value=3.0, tier=Tier.T3, raw_tier=Tier.T0, contributors=(c,))
+    active = [OpenIncident("i1", "credit-risk/drift", "credit-risk", Tier.T3)]
+    assert triage(TriageInput(held, active=active)) == [Update("i1", Tier.T3, Tier.T3)]

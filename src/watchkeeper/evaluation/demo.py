@@ -241,8 +241,7 @@ def people_act(store: Store, policy: Policy, now: datetime, say: Callable[[str],
     """The on-call person acknowledges new incidents; the approver signs off waiting rollouts."""
     with store.session() as s:
         for row in incidents.active_incidents(s, MODEL):
-            due = row.acknowledged_at is None and now - row.opened_at >= ACK_AFTER
-            if due and row.state == IncidentState.OPEN.value:
+            if row.acknowledged_at is None and now - row.opened_at >= ACK_AFTER:
                 incidents.transition(s, row.id, IncidentState.ACKNOWLEDGED, actor=ON_CALL,
                                      now=now, rationale="on it")
                 say(f"  [cyan]{ON_CALL}[/cyan] acknowledges {row.id}")

@@ -117,7 +117,9 @@ def triage(inp: TriageInput) -> list[Decision]:
             decisions.append(Healthy(inc.id, count, resolve=limit is not None and count >= limit))
         return decisions
 
-    kind = top_kind(score)
+    # A tier held by persistence (this window alone says T0) is the same problem going on:
+    # whatever weak signal tops this window must not open a new incident.
+    kind = top_kind(score) if score.raw_tier >= Tier.T1 else None
     if kind is None:
         # The tier is held by persistence with no signal this window: the same problem goes
         # on. Keep the worst open incident current; without one there is nothing to open.
