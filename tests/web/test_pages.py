@@ -434,3 +434,19 @@ def test_a_form_posted_without_a_session_goes_to_sign_in(
     assert r.status_code == 303 and r.headers["location"] == "/login?next=/"
     with app_state.store.session(read_only=True) as s:
         assert incidents.get(s, iid).state == "open"
+
+
+def test_escalate_now_moves_up_one_tier_until_the_top(
+    client: TestClient, app_state: AppState, tokens: dict[str, str]
+) -> None:
+    iid = _open(app_state, tier=Tier.T2)
+    sign_in(client, tokens["carol"])
+    page = client.get(f"/incidents/{iid}")
+    assert "Escalate to T3 now" in page.text
+    r = client.post(f"/incidents/{iid}/escalate",
+                    data={"rationale": "customers complain", "csrf": csrf_of(page.text)})
+    assert "Escalated one tier" in r.text and "Escalate to" not in r.text
+    with app_state.store.session(read_only=True) as s:
+        assert incidents.get(s, iid).tier == int(Tier.T3)
+    r = client.post(f"/incidents/{iid}/escalate", data={"csrf": csrf_of(r.text)})
+    assert "already at the top tier" in r.text

@@ -18,7 +18,7 @@ from watchkeeper.core.errors import InputError, NotFoundError, PermissionDenied
 from watchkeeper.engine import access
 from watchkeeper.engine.access import Permission, Principal
 from watchkeeper.escalation import approve_message
-from watchkeeper.escalation.service import list_messages
+from watchkeeper.escalation.service import escalate_now, list_messages
 from watchkeeper.incidents import service as incidents
 from watchkeeper.mitigation import service as mitigation
 from watchkeeper.mitigation.authority import roles_held
@@ -139,6 +139,23 @@ async def comment(request: Request, incident_id: str) -> Response:
                               now=st.clock.now())
 
     return _act(request, f"/incidents/{incident_id}", "Comment added.", run)
+
+
+@router.post("/incidents/{incident_id}/escalate")
+async def escalate(request: Request, incident_id: str) -> Response:
+    """Move the incident up one tier now; the next escalation tick pages that tier."""
+    who = require_viewer(request)
+    st = app_state(request)
+    form = await checked_form(request)
+
+    def run() -> None:
+        allow(st, who, Permission.RESPOND, _incident_model(st, incident_id), "incident.escalate")
+        with st.store.session() as s:
+            escalate_now(s, incident_id, actor=who.name, now=st.clock.now(),
+                         rationale=_text(form, "rationale"))
+
+    return _act(request, f"/incidents/{incident_id}",
+                "Escalated one tier; its people are paged on the next tick.", run)
 
 
 @router.post("/incidents/{incident_id}/silence")
