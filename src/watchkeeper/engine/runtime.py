@@ -10,19 +10,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from watchkeeper.engine.scheduler import Job
 from watchkeeper.engine.tick import Engine
-from watchkeeper.escalation.outbox import deliver_due
+from watchkeeper.escalation.outbox import RetryPolicy, deliver_due
 
 ServeRole = Literal["all", "api", "scheduler", "worker"]
 ROLES: tuple[ServeRole, ...] = ("all", "api", "scheduler", "worker")
 
 
 def jobs_for(role: ServeRole, engine: Engine, *, tick_s: float = 10.0,
-             deliver_s: float = 1.0) -> list[Job]:
+             deliver_s: float = 1.0, lease: timedelta | None = None) -> list[Job]:
+    """`lease`: how long a claimed notification stays with its worker before another may take
+    it over (the outbox's default when None)."""
+    retry = RetryPolicy(lease=lease) if lease is not None else None
+
     def tick(_: datetime) -> None:
         engine.tick()
 
@@ -30,7 +34,7 @@ def jobs_for(role: ServeRole, engine: Engine, *, tick_s: float = 10.0,
         engine.escalate()
 
     def deliver(now: datetime) -> None:
-        deliver_due(engine.store, now)
+        deliver_due(engine.store, now, retry=retry)
 
     scheduler = [Job("tick", tick_s, tick), Job("escalation", max(1.0, tick_s / 5), escalate)]
     def retrain(_: datetime) -> None:

@@ -74,6 +74,8 @@ class Scheduler:
             if time.monotonic() - job.last_run < job.every_s:
                 continue
             job.last_run = time.monotonic()
+            if job.runs == 0 and job.failures == 0:
+                log.info("job %s: first run (leader=%s)", job.name, lead)
             try:
                 job.run(self.clock.now())
                 job.runs += 1
