@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from watchkeeper.cli.options import resolve_policy_path
+from watchkeeper.cli.options import DbOption, resolve_policy_path
 from watchkeeper.core.errors import PolicyError
 from watchkeeper.policy import starter_policy_text
 
@@ -70,6 +70,44 @@ def register(app: typer.Typer) -> None:
         )
         for note in _unset_env(policy):
             typer.echo(f"note: {note}")
+
+
+    policy_app = typer.Typer(help="Policy versions kept in the database.")
+    app.add_typer(policy_app, name="policy")
+
+    @policy_app.command("apply")
+    def apply(
+        file: str = typer.Argument(..., help="The policy file to put in force."),
+        comment: str = typer.Option("", "--comment", help="Why; kept with the version."),
+        actor: str = typer.Option(os.environ.get("USER", "cli"), "--actor"),
+        db: str | None = DbOption,
+    ) -> None:
+        """Validate FILE and store it as the new policy version (audited as policy.applied).
+        A running service picks it up through POST /v1/policy/apply or a restart."""
+        from watchkeeper.core.clock import SYSTEM_CLOCK
+        from watchkeeper.core.settings import Settings
+        from watchkeeper.engine import policy_service
+        from watchkeeper.store import Store
+
+        path = Path(file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"{file}: cannot read ({exc.strerror})", err=True)
+            raise typer.Exit(1) from None
+        store = Store.open(Settings.resolve(db).db_url)
+        try:
+            with store.session() as s:
+                policy, version = policy_service.apply(
+                    s, text, actor=actor, now=SYSTEM_CLOCK.now(), comment=comment,
+                    base_dir=path.resolve().parent, source=file)
+        except PolicyError as exc:
+            _print_problems(file, exc.problems)
+            raise typer.Exit(1) from None
+        finally:
+            store.close()
+        typer.echo(f"{file}: applied as policy version {version} "
+                   f"({len(policy.models)} models, sha256 {policy_service.sha256(text)[:12]})")
 
 
 def _print_problems(path: str, problems: list[str]) -> None:
