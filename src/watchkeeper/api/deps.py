@@ -59,8 +59,12 @@ def principal(request: Request, st: StateDep) -> Principal:
 
         secret = read_session(cookie, st.session_secret)
     if secret:
-        with st.store.session() as s:
-            who = access.authenticate(s, secret, st.clock.now())
+        now = st.clock.now()
+        with st.store.session(read_only=True) as s:  # no write lock for the common case
+            who, stale = access.identify(s, secret, now)
+        if who is not None and stale:
+            with st.store.session() as s:
+                access.touch(s, who, now)
         if who is not None:
             request.state.principal = who
             return who

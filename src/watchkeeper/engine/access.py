@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -110,15 +110,35 @@ def create_token(
 
 def authenticate(session: Session, secret: str, now: datetime) -> Principal | None:
     """The principal of a valid, unrevoked, unexpired token; None otherwise."""
+    who, _ = identify(session, secret, now)
+    if who is not None:
+        touch(session, who, now)
+    return who
+
+
+# last_used_at is for people reviewing tokens; minute precision is plenty, and not writing it
+# on every request keeps authentication off the SQLite write lock under load.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def identify(session: Session, secret: str, now: datetime) -> tuple[Principal | None, bool]:
+    """Read-only: (principal or None, whether its last_used_at is due for an update)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
-        return None
+        return None, False
     row = session.scalars(select(ApiToken).where(ApiToken.sha256 == _hash(secret))).first()
     if row is None or row.revoked_at is not None:
-        return None
-    if row.expires_at is not None and ensure_utc(now) >= row.expires_at:
-        return None
-    row.last_used_at = ensure_utc(now)
-    return Principal(row.name, Role(row.role), tuple(row.models), row.id)
+        return None, False
+    now = ensure_utc(now)
+    if row.expires_at is not None and now >= row.expires_at:
+        return None, False
+    stale = row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY
+    return Principal(row.name, Role(row.role), tuple(row.models), row.id), stale
+
+
+def touch(session: Session, who: Principal, now: datetime) -> None:
+    row = session.get(ApiToken, who.token_id) if who.token_id else None
+    if row is not None:
+        row.last_used_at = ensure_utc(now)
 
 
 def revoke_token(session: Session, token_id: str, *, actor: str, now: datetime) -> None:
