@@ -6,7 +6,7 @@ streams over keep-alive connections for a fixed time. Prints events/s, request l
 and lost events (events acknowledged by the server minus events found in the store at the end).
 Bar: >= 20,000 events/s, p99 < 250 ms, nothing lost, on 2 cores.
 
-    python benchmarks/service.py [--seconds 30] [--concurrency 4] [--batch 1000]
+    python benchmarks/service.py [--seconds 30] [--concurrency 2] [--batch 1000]
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def free_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--generator", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
