@@ -55,3 +55,28 @@ def test_cli_policy_apply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert r.exit_code == 1 and "models: expected a list" in r.output
     r = runner.invoke(app, ["policy", "apply", "missing.yaml", "--db", db])
     assert r.exit_code == 1 and "cannot read" in r.output
+
+
+def test_a_running_service_follows_a_policy_applied_elsewhere(tmp_path: Path) -> None:
+    from watchkeeper.api.deps import AppState
+    from watchkeeper.cli.serve import _follow_policy
+    from watchkeeper.engine.tick import Engine
+    from watchkeeper.policy import parse_policy
+
+    store = Store.open(f"sqlite:///{tmp_path}/wk.db")
+    text = STARTER.read_text()
+    first = parse_policy(text, str(STARTER))
+    state = AppState(store=store, data_dir=tmp_path, policy=first)
+    engine = Engine(store, first, tmp_path)
+    job = _follow_policy(store, state, engine)
+    job.run(SYSTEM_CLOCK.now())
+    assert engine.policy is first  # nothing applied since start
+    with store.session() as s:
+        policy_service.apply(s, text.replace("T3: {ack_within: 15m", "T3: {ack_within: 10m"),
+                             actor="ann", now=SYSTEM_CLOCK.now(), base_dir=STARTER.parent)
+    job.run(SYSTEM_CLOCK.now())
+    assert engine.policy is state.policy and engine.policy is not first
+    from watchkeeper.core.enums import Tier
+    step = engine.escalation.config.escalation[Tier.T3]
+    assert step.ack_within is not None and step.ack_within.total_seconds() == 600
+    store.close()

@@ -6,7 +6,8 @@ import ipaddress
 import logging
 import os
 import secrets
-from typing import cast
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 import typer
 from rich.console import Console
@@ -17,11 +18,41 @@ from watchkeeper.policy import load_policy, parse_duration
 console = Console(stderr=True)
 
 
+if TYPE_CHECKING:
+    from watchkeeper.api.deps import AppState
+    from watchkeeper.engine.scheduler import Job
+    from watchkeeper.engine.tick import Engine
+    from watchkeeper.store import Store
+
+
 def _loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def _follow_policy(store: Store, state: AppState, engine: Engine) -> Job:
+    """Every process follows policy versions applied after it started (by the API or
+    `watchkeeper policy apply`): the file it started with is in force until then."""
+    from watchkeeper.engine import policy_service
+    from watchkeeper.engine.scheduler import Job
+
+    with store.session(read_only=True) as s:
+        seen = policy_service.latest_version(s)
+
+    def follow(_: datetime) -> None:
+        nonlocal seen
+        with store.session(read_only=True) as s:
+            found = policy_service.newer(s, seen, base_dir=engine.policy.base_dir)
+        if found is None:
+            return
+        policy, seen = found
+        engine.use_policy(policy)
+        state.policy = policy
+        logging.getLogger("watchkeeper.serve").info("policy version %d in force", seen)
+
+    return Job("policy", 5.0, follow, leader_only=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -73,8 +104,9 @@ def register(app: typer.Typer) -> None:
                          session_secret=os.environ.get("WATCHKEEPER_SESSION_SECRET")
                          or secrets.token_urlsafe(32))
         engine = Engine(store, loaded, settings.data_dir, retrain_inline=role == "all")
-        scheduler = Scheduler(store, jobs_for(cast(ServeRole, role), engine, tick_s=tick_s,
-                                                    lease=lease))
+        jobs = jobs_for(cast(ServeRole, role), engine, tick_s=tick_s, lease=lease)
+        jobs.append(_follow_policy(store, state, engine))
+        scheduler = Scheduler(store, jobs)
         scheduler.start()
         try:
             if role in ("all", "api"):

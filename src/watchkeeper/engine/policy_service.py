@@ -93,3 +93,20 @@ def apply(session: Session, text: str, *, actor: str, now: datetime, comment: st
                           "models": policy.model_names()[:100], "n_models": len(policy.models)},
                  at=now)
     return policy, row.id
+
+
+def latest_version(session: Session) -> int:
+    """The id of the newest applied version (0: none)."""
+    return int(session.scalar(select(PolicyVersion.id).order_by(PolicyVersion.id.desc())
+                              .limit(1)) or 0)
+
+
+def newer(session: Session, than: int, *, base_dir: Path | None = None
+          ) -> tuple[Policy, int] | None:
+    """The newest applied policy if its version is above `than` (for processes that follow
+    applies made elsewhere, e.g. a scheduler when the API applied one)."""
+    row = session.scalars(select(PolicyVersion).where(PolicyVersion.id > than)
+                          .order_by(PolicyVersion.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return validate(row.text, source=f"policy version {row.id}", base_dir=base_dir), row.id

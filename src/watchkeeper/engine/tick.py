@@ -83,6 +83,14 @@ class Engine:
         # the retrains queued by a tick are taken by `run_queued_retrains` in a worker.
         self.retrain_inline = retrain_inline
 
+    def use_policy(self, policy: Policy) -> None:
+        """Put a newly applied policy in force from the next tick on."""
+        self.policy = policy
+        self.ingest = IngestService(self.store, policy, self.data_dir, clock=self.clock)
+        self.signals = SignalService(self.store, policy, self.ingest, clock=self.clock)
+        self.scoring.default = config_from_policy(policy)
+        self.escalation = EscalationService(policy, self.clock)
+
     # -- the tick --------------------------------------------------------------------------------
 
     def tick(self) -> TickReport:
