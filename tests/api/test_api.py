@@ -141,3 +141,18 @@ def test_kill_switch_by_role_with_a_refused_attempt(
 def test_openapi_lists_the_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/v1/incidents/{incident_id}/{verb}" in paths and "/v1/models/{model}/route" in paths
+
+
+def test_a_refused_change_on_an_existing_incident_answers_403_at_once(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    # On SQLite the refusal is audited in its own transaction: it must not wait for the
+    # request's (this used to block for the busy timeout, then fail "database is locked").
+    h = auth(tokens["carol"])
+    iid = client.post("/v1/incidents", json={"model": "credit-risk", "title": "t"},
+                      headers=h).json()["id"]
+    r = client.post(f"/v1/incidents/{iid}/acknowledge", headers=auth(tokens["victor"]))
+    assert r.status_code == 403
+    r = client.post(f"/v1/incidents/{iid}/comments", json={"text": "x"},
+                    headers=auth(tokens["rita"]))
+    assert r.status_code == 403 and "scoped to other-model" in r.json()["detail"]

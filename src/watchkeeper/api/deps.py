@@ -88,6 +88,19 @@ def allow(st: AppState, who: Principal, permission: Permission, model: str | Non
         raise
 
 
+def allow_incident(st: AppState, who: Principal, permission: Permission, incident_id: str,
+                   attempt: str) -> str:
+    """Authorise an action on an incident before the request's own transaction does anything:
+    on SQLite a refusal is audited in a second write transaction, which must not wait behind
+    ours. Returns the incident's model."""
+    from watchkeeper.incidents import service as incidents
+
+    with st.store.session(read_only=True) as s:
+        model = incidents.get(s, incident_id).model
+    allow(st, who, permission, model, attempt)
+    return model
+
+
 def policy_of(st: AppState) -> Policy:
     if st.policy is None:
         raise NotFoundError("no policy is loaded; start the service with --policy FILE")

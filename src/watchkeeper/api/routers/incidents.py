@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from watchkeeper.api.deps import PrincipalDep, SessionDep, StateDep, allow
+from watchkeeper.api.deps import PrincipalDep, SessionDep, StateDep, allow, allow_incident
 from watchkeeper.core.enums import IncidentState, Tier
 from watchkeeper.engine.access import Permission
 from watchkeeper.incidents import evidence, service
@@ -94,8 +94,8 @@ def open_incident(body: OpenIncidentBody, db: SessionDep, who: PrincipalDep,
 @router.get("/incidents/{incident_id}")
 def get_incident(incident_id: str, db: SessionDep, who: PrincipalDep,
                  st: StateDep) -> dict[str, Any]:
+    allow_incident(st, who, Permission.READ, incident_id, "incident.read")
     row = service.get(db, incident_id)
-    allow(st, who, Permission.READ, row.model, "incident.read")
     events = [{"at": e.at.isoformat(), "actor": e.actor, "type": e.type, "text": e.text,
                "details": e.details} for e in service.timeline(db, incident_id)]
     return {**_view(row), "timeline": events}
@@ -104,8 +104,7 @@ def get_incident(incident_id: str, db: SessionDep, who: PrincipalDep,
 @router.post("/incidents/{incident_id}/comments", status_code=201)
 def comment(incident_id: str, body: CommentBody, db: SessionDep, who: PrincipalDep,
             st: StateDep) -> dict[str, Any]:
-    row = service.get(db, incident_id)
-    allow(st, who, Permission.RESPOND, row.model, "incident.comment")
+    allow_incident(st, who, Permission.RESPOND, incident_id, "incident.comment")
     event = service.comment(db, incident_id, actor=who.name, text=body.text, now=st.clock.now())
     return {"at": event.at.isoformat(), "actor": event.actor, "text": event.text}
 
@@ -113,8 +112,7 @@ def comment(incident_id: str, body: CommentBody, db: SessionDep, who: PrincipalD
 @router.get("/incidents/{incident_id}/evidence", response_model=None)
 def get_evidence(incident_id: str, db: SessionDep, who: PrincipalDep, st: StateDep,
                  format: Literal["json", "html"] = "json") -> dict[str, Any] | HTMLResponse:
-    row = service.get(db, incident_id)
-    allow(st, who, Permission.READ, row.model, "incident.evidence")
+    allow_incident(st, who, Permission.READ, incident_id, "incident.evidence")
     pii = list(st.policy.messages.pii_fields) if st.policy is not None else []
     bundle = service.evidence_bundle(db, incident_id, pii_fields=pii)
     return HTMLResponse(evidence.to_html(bundle)) if format == "html" else bundle
@@ -123,8 +121,7 @@ def get_evidence(incident_id: str, db: SessionDep, who: PrincipalDep, st: StateD
 @router.get("/incidents/{incident_id}/postmortem")
 def get_postmortem(incident_id: str, db: SessionDep, who: PrincipalDep,
                    st: StateDep) -> dict[str, Any]:
-    row = service.get(db, incident_id)
-    allow(st, who, Permission.READ, row.model, "postmortem.read")
+    allow_incident(st, who, Permission.READ, incident_id, "postmortem.read")
     pm = service.get_postmortem(db, incident_id)
     items = [{"id": i.id, "text": i.text, "owner": i.owner, "due_at": i.due_at.isoformat(),
               "done_at": _iso(i.done_at)} for i in service.action_items(db, incident_id)]
@@ -134,8 +131,7 @@ def get_postmortem(incident_id: str, db: SessionDep, who: PrincipalDep,
 @router.patch("/incidents/{incident_id}/postmortem")
 def edit_postmortem(incident_id: str, body: PostmortemBody, db: SessionDep, who: PrincipalDep,
                     st: StateDep) -> dict[str, Any]:
-    row = service.get(db, incident_id)
-    allow(st, who, Permission.RESPOND, row.model, "postmortem.edit")
+    allow_incident(st, who, Permission.RESPOND, incident_id, "postmortem.edit")
     pm = service.edit_postmortem(db, incident_id, actor=who.name, now=st.clock.now(),
                                  fields=body.sections)
     return {"status": pm.status, "body": pm.body}
@@ -144,8 +140,7 @@ def edit_postmortem(incident_id: str, body: PostmortemBody, db: SessionDep, who:
 @router.post("/incidents/{incident_id}/postmortem/action-items", status_code=201)
 def add_action_item(incident_id: str, body: ActionItemBody, db: SessionDep, who: PrincipalDep,
                     st: StateDep) -> dict[str, Any]:
-    row = service.get(db, incident_id)
-    allow(st, who, Permission.RESPOND, row.model, "postmortem.action_item")
+    allow_incident(st, who, Permission.RESPOND, incident_id, "postmortem.action_item")
     item = service.add_action_item(db, incident_id, text=body.text, owner=body.owner,
                                    due_at=body.due_at, actor=who.name, now=st.clock.now())
     return {"id": item.id, "text": item.text, "owner": item.owner}
@@ -154,8 +149,7 @@ def add_action_item(incident_id: str, body: ActionItemBody, db: SessionDep, who:
 @router.post("/incidents/{incident_id}/postmortem/action-items/{item_id}/done")
 def complete_action_item(incident_id: str, item_id: int, db: SessionDep, who: PrincipalDep,
                          st: StateDep) -> dict[str, Any]:
-    row = service.get(db, incident_id)
-    allow(st, who, Permission.RESPOND, row.model, "postmortem.action_item")
+    allow_incident(st, who, Permission.RESPOND, incident_id, "postmortem.action_item")
     item = service.complete_action_item(db, item_id, actor=who.name, now=st.clock.now())
     return {"id": item.id, "done_at": _iso(item.done_at)}
 
@@ -176,8 +170,7 @@ def move_incident(
     """Lifecycle: acknowledge, mitigate, resolve, reopen, dismiss (with a reason), close
     (post-mortem done). An illegal move answers 409 naming the legal ones."""
     body = body or TransitionBody()
-    row = service.get(db, incident_id)
-    allow(st, who, Permission.RESPOND, row.model, f"incident.{verb}")
+    allow_incident(st, who, Permission.RESPOND, incident_id, f"incident.{verb}")
     row = service.transition(db, incident_id, _TARGETS[verb], actor=who.name, now=st.clock.now(),
                              rationale=body.rationale, reason=body.reason)
     return _view(row)

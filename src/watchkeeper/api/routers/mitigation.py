@@ -9,11 +9,17 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import JSONResponse
 
-from watchkeeper.api.deps import PrincipalDep, SessionDep, StateDep, allow, policy_of
+from watchkeeper.api.deps import (
+    PrincipalDep,
+    SessionDep,
+    StateDep,
+    allow,
+    allow_incident,
+    policy_of,
+)
 from watchkeeper.core.errors import PermissionDenied
 from watchkeeper.engine import access
 from watchkeeper.engine.access import Permission
-from watchkeeper.incidents import service as incidents
 from watchkeeper.mitigation import service as mitigation
 
 router = APIRouter(prefix="/v1", tags=["mitigation"])
@@ -31,8 +37,7 @@ def _rollout(row: Any) -> dict[str, Any]:
 def playbook(incident_id: str, db: SessionDep, who: PrincipalDep,
              st: StateDep) -> list[dict[str, Any]]:
     """Dry run: what the playbook would do for this incident now (changes nothing)."""
-    row = incidents.get(db, incident_id)
-    allow(st, who, Permission.READ, row.model, "playbook.read")
+    allow_incident(st, who, Permission.READ, incident_id, "playbook.read")
     return [p.to_dict() for p in mitigation.plan_incident(db, policy_of(st), incident_id,
                                                           st.clock.now(), st.data_dir)]
 
@@ -40,8 +45,7 @@ def playbook(incident_id: str, db: SessionDep, who: PrincipalDep,
 @router.get("/incidents/{incident_id}/mitigation-runs")
 def runs(incident_id: str, db: SessionDep, who: PrincipalDep,
          st: StateDep) -> list[dict[str, Any]]:
-    row = incidents.get(db, incident_id)
-    allow(st, who, Permission.READ, row.model, "runs.read")
+    allow_incident(st, who, Permission.READ, incident_id, "runs.read")
     return [{"id": r.id, "action": r.action, "status": r.status, "started_at": r.started_at,
              "finished_at": r.finished_at, "actor": r.actor, "plan": r.plan, "result": r.result}
             for r in mitigation.list_runs(db, incident_id=incident_id)]
@@ -51,7 +55,8 @@ def runs(incident_id: str, db: SessionDep, who: PrincipalDep,
 def start_run(run_id: str, background: BackgroundTasks, db: SessionDep, who: PrincipalDep,
               st: StateDep) -> dict[str, Any]:
     """Run a queued retraining run now, in the background (a worker does this in a fleet)."""
-    run = mitigation.get_run(db, run_id)
+    with st.store.session(read_only=True) as s:
+        run = mitigation.get_run(s, run_id)
     allow(st, who, Permission.OPERATE, run.model, "retrain")
     background.add_task(mitigation.run_retrain, st.store, policy_of(st), run_id,
                         data_dir=st.data_dir, clock=st.clock, actor=who.name)
