@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from watchkeeper.api.deps import AppState, allow
+from watchkeeper.api.deps import AppState, allow, allow_incident
 from watchkeeper.api.sessions import MAX_AGE_S, make_session
 from watchkeeper.core.enums import IncidentState
 from watchkeeper.core.errors import InputError, NotFoundError, PermissionDenied
@@ -101,11 +101,6 @@ def _act(request: Request, back: str, done: str, fn: Callable[[], Any]) -> Respo
     return redirect(back, ok=done)
 
 
-def _incident_model(st: AppState, incident_id: str) -> str:
-    with st.store.session(read_only=True) as s:
-        return incidents.get(s, incident_id).model
-
-
 @router.post("/incidents/{incident_id}/state")
 async def move(request: Request, incident_id: str) -> Response:
     who = require_viewer(request)
@@ -117,7 +112,7 @@ async def move(request: Request, incident_id: str) -> Response:
     def run() -> None:
         if verb not in VERBS:
             raise InputError(f"unknown action {verb!r}", field="verb", expected=", ".join(VERBS))
-        allow(st, who, Permission.RESPOND, _incident_model(st, incident_id), f"incident.{verb}")
+        allow_incident(st, who, Permission.RESPOND, incident_id, f"incident.{verb}")
         with st.store.session() as s:
             incidents.transition(s, incident_id, VERBS[verb], actor=who.name, now=st.clock.now(),
                                  rationale=_text(form, "rationale"),
@@ -133,7 +128,7 @@ async def comment(request: Request, incident_id: str) -> Response:
     form = await checked_form(request)
 
     def run() -> None:
-        allow(st, who, Permission.RESPOND, _incident_model(st, incident_id), "incident.comment")
+        allow_incident(st, who, Permission.RESPOND, incident_id, "incident.comment")
         with st.store.session() as s:
             incidents.comment(s, incident_id, actor=who.name, text=_text(form, "text", 10_000),
                               now=st.clock.now())
@@ -149,7 +144,7 @@ async def escalate(request: Request, incident_id: str) -> Response:
     form = await checked_form(request)
 
     def run() -> None:
-        allow(st, who, Permission.RESPOND, _incident_model(st, incident_id), "incident.escalate")
+        allow_incident(st, who, Permission.RESPOND, incident_id, "incident.escalate")
         with st.store.session() as s:
             escalate_now(s, incident_id, actor=who.name, now=st.clock.now(),
                          rationale=_text(form, "rationale"))
@@ -189,10 +184,8 @@ async def approve(request: Request, incident_id: str, message_id: str) -> Respon
     who = require_viewer(request)
     st = app_state(request)
     await checked_form(request)
-    model = _incident_model(st, incident_id)
-
     def run() -> None:
-        allow(st, who, Permission.APPROVE, model, "message.approve")
+        model = allow_incident(st, who, Permission.APPROVE, incident_id, "message.approve")
         with st.store.session(read_only=True) as s:
             if not any(m["id"] == message_id for m in list_messages(s, incident_id)):
                 raise NotFoundError(f"incident {incident_id} has no message {message_id!r}")
@@ -209,10 +202,8 @@ async def sign_off(request: Request, incident_id: str, rollout_id: str) -> Respo
     who = require_viewer(request)
     st = app_state(request)
     await checked_form(request)
-    model = _incident_model(st, incident_id)
-
     def run() -> None:
-        allow(st, who, Permission.APPROVE, model, "sign_off")
+        model = allow_incident(st, who, Permission.APPROVE, incident_id, "sign_off")
         if st.policy is None:
             raise NotFoundError("no policy is loaded; sign-off needs the policy's roles")
         _guarded(st, who, model, "sign_off", lambda s: mitigation.sign_off(
@@ -234,7 +225,7 @@ async def edit_postmortem(request: Request, incident_id: str) -> Response:
         from watchkeeper.incidents.postmortem import SECTIONS
 
         fields = {k: _text(form, k, 20_000) for k in SECTIONS if k in form}
-        allow(st, who, Permission.RESPOND, _incident_model(st, incident_id), "postmortem.edit")
+        allow_incident(st, who, Permission.RESPOND, incident_id, "postmortem.edit")
         with st.store.session() as s:
             incidents.edit_postmortem(s, incident_id, actor=who.name, now=st.clock.now(),
                                       fields=fields)
@@ -256,8 +247,7 @@ async def add_item(request: Request, incident_id: str) -> Response:
         except ValueError:
             raise InputError(f"not a date: {due_text!r}", field="due",
                              expected="YYYY-MM-DD") from None
-        model = _incident_model(st, incident_id)
-        allow(st, who, Permission.RESPOND, model, "postmortem.action_item")
+        allow_incident(st, who, Permission.RESPOND, incident_id, "postmortem.action_item")
         with st.store.session() as s:
             incidents.add_action_item(s, incident_id, text=_text(form, "text", 2000),
                                       owner=_text(form, "owner", 200), due_at=due,
@@ -273,8 +263,7 @@ async def item_done(request: Request, incident_id: str, item_id: int) -> Respons
     await checked_form(request)
 
     def run() -> None:
-        model = _incident_model(st, incident_id)
-        allow(st, who, Permission.RESPOND, model, "postmortem.action_item")
+        allow_incident(st, who, Permission.RESPOND, incident_id, "postmortem.action_item")
         with st.store.session() as s:
             if not any(i.id == item_id for i in incidents.action_items(s, incident_id)):
                 raise NotFoundError(f"incident {incident_id} has no action item {item_id}")
