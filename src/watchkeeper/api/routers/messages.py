@@ -12,7 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from watchkeeper.api.deps import AppState, PrincipalDep, StateDep, allow, policy_of
+from watchkeeper.api.deps import (
+    AppState,
+    PrincipalDep,
+    StateDep,
+    allow,
+    allow_incident,
+    policy_of,
+)
 from watchkeeper.core.errors import NotFoundError, PermissionDenied
 from watchkeeper.engine import access
 from watchkeeper.engine.access import Permission
@@ -27,11 +34,6 @@ router = APIRouter(prefix="/v1", tags=["escalation"])
 # Lookups for authorisation read without the SQLite write lock, and the change runs in its own
 # session after `allow`: an audited refusal writes in a transaction of its own, which would
 # otherwise wait on the request's.
-
-
-def _incident_model(st: AppState, incident_id: str) -> str:
-    with st.store.session(read_only=True) as s:
-        return incidents.get(s, incident_id).model
 
 
 def _message_model(st: AppState, message_id: str) -> str:
@@ -50,7 +52,7 @@ class EscalateBody(BaseModel):
 def messages(incident_id: str, who: PrincipalDep, st: StateDep,
              status: str | None = None) -> dict[str, Any]:
     """External message drafts (and what became of them), with the escalation timings."""
-    allow(st, who, Permission.READ, _incident_model(st, incident_id), "messages.read")
+    allow_incident(st, who, Permission.READ, incident_id, "messages.read")
     with st.store.session(read_only=True) as db:
         return {"incident_id": incident_id, "messages": list_messages(db, incident_id, status),
                 "timings": timings(db, incident_id)}
@@ -81,7 +83,7 @@ def approve(message_id: str, who: PrincipalDep, st: StateDep) -> dict[str, Any]:
 def escalate(incident_id: str, who: PrincipalDep, st: StateDep,
              body: Annotated[EscalateBody | None, Body()] = None) -> dict[str, Any]:
     """Move the incident up one tier now; the next escalation tick pages that tier."""
-    allow(st, who, Permission.RESPOND, _incident_model(st, incident_id), "incident.escalate")
+    allow_incident(st, who, Permission.RESPOND, incident_id, "incident.escalate")
     with st.store.session() as db:
         tier = escalate_now(db, incident_id, actor=who.name, now=st.clock.now(),
                             rationale=(body.rationale if body else ""))
