@@ -27,6 +27,8 @@ router = APIRouter(prefix="/v1/models", tags=["ingest"])
 
 MAX_BODY_BYTES = 256 * 1024 * 1024  # a million events x 50 features in Arrow is ~ 420 MB
 MAX_ROWS = 1_000_000
+# JSON costs ~20x its size in Python objects while it is converted; large batches go columnar.
+MAX_JSON_BYTES = 32 * 1024 * 1024
 ARROW = "application/vnd.apache.arrow.stream"
 PARQUET = "application/vnd.apache.parquet"
 JSON = "application/json"
@@ -85,11 +87,17 @@ def parse_body(body: bytes, content_type: str, kind: str, fmt: str | None = None
 
 
 def _json_records(body: bytes, kind: str) -> list[Any]:
+    if len(body) > MAX_JSON_BYTES:
+        raise HTTPException(413, f"a JSON batch may have at most {MAX_JSON_BYTES:,} bytes; "
+                                 f"send larger batches as {ARROW} or Parquet")
     try:
         data = json.loads(body.decode("utf-8"))  # bytes would be sniffed as UTF-16/32
     except UnicodeDecodeError as exc:
         raise InputError(f"the body is not UTF-8 text ({exc.reason} at byte {exc.start})",
                          field="body", expected="UTF-8 JSON") from None
+    except RecursionError:
+        raise InputError("the JSON nests too deeply", field="body",
+                         expected="a flat list of records") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                          field="body", expected="a JSON list of records") from None
