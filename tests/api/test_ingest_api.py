@@ -152,7 +152,7 @@ def test_oversized_bodies_and_batches_get_413(client: TestClient, tokens: dict[s
     monkeypatch.setattr(ingest_router, "MAX_JSON_BYTES", 1000)
     r = client.post("/v1/models/credit-risk/events", json=[{"event_id": "x" * 2000}],
                     headers=auth(tokens["alice"]))
-    assert r.status_code == 413 and "Arrow" in r.json()["detail"]
+    assert r.status_code == 413 and "arrow.stream" in r.json()["detail"]
     monkeypatch.setattr(ingest_router, "MAX_ROWS", 100)
     r = client.post("/v1/models/credit-risk/events", content=body,
                     headers=auth(tokens["alice"], **{"content-type": ARROW}))
