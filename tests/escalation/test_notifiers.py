@@ -203,6 +203,6 @@ def test_console_prints_to_the_configured_stream(capsys: pytest.CaptureFixture[s
     channel = ChannelConfig("log", "console", settings={"stream": "stderr"})
     NOTIFIERS["console"](channel, {}).send(sample_notification())
     assert "Income distribution drift" in capsys.readouterr().err
-    with pytest.raises(ConfigError, match="stdout or stderr"):
+    with pytest.raises(ConfigError, match="stdout, stderr or none"):
         NOTIFIERS["console"](ChannelConfig("log", "console", settings={"stream": "tty"}),
                              {}).send(sample_notification())

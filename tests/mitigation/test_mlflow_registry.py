@@ -17,6 +17,10 @@ import pytest
 from watchkeeper.core.errors import InputError, NotFoundError
 from watchkeeper.mitigation.registry.base import Lineage
 
+# MLflow's telemetry thread edits os.environ while other threads iterate it (a KeyError in
+# urllib), and would try to reach the internet: off for these tests and their server.
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+
 mlflow = pytest.importorskip(
     "mlflow", reason="mlflow is not installed (pip install -e '.[mlflow]')"
 )
