@@ -8,10 +8,11 @@ import pytest
 
 from escalation.samples import sample_incident
 from watchkeeper.core.enums import Tier
+from watchkeeper.core.redact import REDACTED
+from watchkeeper.core.redact import redact_everywhere as redact
 from watchkeeper.escalation.config import AUDIENCES
 from watchkeeper.escalation.incident import IncidentView
 from watchkeeper.escalation.messages import render_message
-from watchkeeper.escalation.redact import REDACTED, redact
 
 PEOPLE = {"responsible": ["carol"], "accountable": ["frank"]}
 

@@ -26,7 +26,6 @@ from watchkeeper.escalation.outbox import (
     outbox_counts,
     requeue,
 )
-from watchkeeper.escalation.redact import redact
 from watchkeeper.escalation.routing import Route, route
 from watchkeeper.escalation.service import (
     EscalationService,
@@ -57,7 +56,6 @@ __all__ = [
     "list_messages",
     "on_call",
     "outbox_counts",
-    "redact",
     "render_message",
     "requeue",
     "route",

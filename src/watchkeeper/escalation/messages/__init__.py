@@ -15,9 +15,10 @@ from typing import Any
 
 import jinja2
 
+from watchkeeper.core.redact import pii_values
+from watchkeeper.core.redact import redact_everywhere as redact
 from watchkeeper.escalation.config import AUDIENCES, EXTERNAL_AUDIENCES, RACI_ROLES
 from watchkeeper.escalation.incident import IncidentView
-from watchkeeper.escalation.redact import pii_values, redact
 
 TEMPLATES = Path(__file__).with_name("templates")
 EVENT_WORDS = {"trigger": "New incident", "escalate": "Escalated", "remind": "Reminder",
