@@ -13,10 +13,18 @@ interval's half-width around the sketch value, worst side.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
+from watchkeeper.detectors.drift.base import (
+    CATEGORICAL_TYPES,
+    NUMERIC_TYPES,
+    Direction,
+    DriftMethod,
+    Statistic,
+)
 from watchkeeper.detectors.drift.samples import CategoricalCounts, NumericBins, NumericSample
 
 # Numeric data is compared on ten bins of equal reference mass: the number that PSI's
@@ -59,3 +67,28 @@ def sketch_bound(bins: NumericBins, term: Term, transform: Callable[[float], flo
     value = transform(float(term(p, q).sum()))
     lo, hi = term_interval(term, p, q, 2 * bins.ref_rank_error, 2 * bins.cur_rank_error)
     return max(transform(hi) - value, value - transform(max(lo, 0.0)), 0.0)
+
+
+def root_distance_method(*, id: str, name: str, summary: str, term: Term) -> DriftMethod:
+    """A distance that is the square root of a summed per-bin divergence, clipped to [0, 1]
+    (Hellinger, Jensen-Shannon): everything but `term` is the same, so it is written once."""
+
+    def distance(total: float) -> float:
+        return math.sqrt(min(max(total, 0.0), 1.0))
+
+    def on_counts(counts: CategoricalCounts | NumericBins) -> Statistic:
+        p, q = fractions(counts)
+        return Statistic(distance(float(term(p, q).sum())))
+
+    return DriftMethod(
+        id=id,
+        name=name,
+        feature_types=NUMERIC_TYPES | CATEGORICAL_TYPES,
+        default_threshold=0.1,
+        direction=Direction.STATISTIC_AT_LEAST,
+        summary=summary,
+        on_sample=lambda ref, cur: on_counts(numeric_bins(ref, cur)),
+        on_bins=lambda bins: on_counts(bins.coarsen(N_BINS)),
+        on_counts=on_counts,
+        sketch_bound=lambda bins: sketch_bound(bins, term, distance),
+    )

@@ -11,14 +11,6 @@ import math
 import numpy as np
 
 from watchkeeper.detectors.drift import divergence
-from watchkeeper.detectors.drift.base import (
-    CATEGORICAL_TYPES,
-    NUMERIC_TYPES,
-    Direction,
-    DriftMethod,
-    Statistic,
-)
-from watchkeeper.detectors.drift.samples import CategoricalCounts, NumericBins, NumericSample
 
 
 def _xlogx_over(x: np.ndarray, mix: np.ndarray) -> np.ndarray:
@@ -32,36 +24,9 @@ def term(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return (_xlogx_over(p, mix) + _xlogx_over(q, mix)) / (2 * math.log(2))
 
 
-def _distance(divergence_bits: float) -> float:
-    return math.sqrt(min(max(divergence_bits, 0.0), 1.0))
-
-
-def _js(counts: CategoricalCounts | NumericBins) -> Statistic:
-    p, q = divergence.fractions(counts)
-    return Statistic(_distance(float(term(p, q).sum())))
-
-
-def on_bins(bins: NumericBins) -> Statistic:
-    return _js(bins.coarsen(divergence.N_BINS))
-
-
-def on_sample(ref: NumericSample, cur: NumericSample) -> Statistic:
-    return _js(divergence.numeric_bins(ref, cur))
-
-
-def sketch_bound(bins: NumericBins) -> float:
-    return divergence.sketch_bound(bins, term, _distance)
-
-
-METHOD = DriftMethod(
+METHOD = divergence.root_distance_method(
     id="jensenshannon",
     name="Jensen-Shannon distance",
-    feature_types=NUMERIC_TYPES | CATEGORICAL_TYPES,
-    default_threshold=0.1,
-    direction=Direction.STATISTIC_AT_LEAST,
     summary="square root of the JS divergence (base 2) of binned distributions, in [0, 1]",
-    on_sample=on_sample,
-    on_bins=on_bins,
-    on_counts=_js,
-    sketch_bound=sketch_bound,
+    term=term,
 )
