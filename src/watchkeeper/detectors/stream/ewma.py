@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from watchkeeper.detectors.stream import _control
-from watchkeeper.detectors.stream._base import _StreamDetector, is_int, require
+from watchkeeper.detectors.stream._base import _StreamDetector, require
 
 
 @njit(cache=True)
@@ -88,28 +88,7 @@ class EWMA(_StreamDetector):
             width,
             "a limit width > 0 (in sd of the chart)",
         )
-        known = target_mean is not None, target_sd is not None
-        require(
-            known[0] == known[1],
-            "target_sd",
-            target_sd,
-            "target_mean and target_sd given together, or neither",
-        )
-        if known[0]:
-            require(
-                math.isfinite(float(target_mean)),
-                "target_mean",
-                target_mean,  # type: ignore[arg-type]
-                "a finite number",
-            )
-            require(0.0 < float(target_sd) < math.inf, "target_sd", target_sd, "a number > 0")  # type: ignore[arg-type]
-        else:
-            require(
-                is_int(warm_start) and warm_start >= 2,
-                "warm_start",
-                warm_start,
-                "an integer >= 2 (values used to learn mean and sd)",
-            )
+        _control.check_in_control(target_mean, target_sd, warm_start)
         self.lam = float(lam)
         self.width = float(width)
         self.warm_start = int(warm_start)
@@ -120,9 +99,7 @@ class EWMA(_StreamDetector):
     _kernel = staticmethod(_kernel)
 
     def _fresh_args(self) -> tuple[Any, ...]:
-        known = self.target_mean is not None
-        mu = float(self.target_mean) if known else 0.0  # type: ignore[arg-type]
-        sd = float(self.target_sd) if known else 1.0  # type: ignore[arg-type]
+        known, mu, sd = _control.in_control(self.target_mean, self.target_sd)
         st = np.zeros(7)  # n, mean, M2, mu, sd, z, (1 - lam) ** (2 t)
         _restart(st, mu, sd)
         return (st, self.lam, self.width, 0.0 if known else float(self.warm_start), mu, sd)
