@@ -161,6 +161,8 @@ class SignalService:
         during this window: realised performance is judged when the truth comes in, not only
         when a window is judged after its labels. Events older than the model's label delay
         (at most LABEL_LOOKBACK_WINDOWS windows) are not looked for."""
+        if not self._has_labels(model):  # most windows of an unlabelled model: no reads
+            return None
         span = window.end - window.start
         lookback = LABEL_LOOKBACK_WINDOWS * span
         if mp.label_delay is not None:
@@ -175,6 +177,14 @@ class SignalService:
 
         mask = pc.or_(within("timestamp"), within("label_timestamp"))
         return _labelled(mp, events.filter(pc.fill_null(mask, False)))
+
+    def _has_labels(self, model: str) -> bool:
+        with self.store.session(read_only=True) as session:
+            return session.execute(
+                select(IngestBatch.id).where(IngestBatch.model == model,
+                                             IngestBatch.kind == "labels",
+                                             IngestBatch.n_new > 0).limit(1)
+            ).first() is not None
 
     def _history(self, window: WindowKey, count: int) -> list[WindowProfile]:
         if count <= 0:
