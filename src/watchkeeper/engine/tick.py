@@ -174,9 +174,8 @@ class Engine:
     @staticmethod
     def view(session: Session, row: Incident) -> IncidentView:
         """What escalation needs to know of an incident, from its row and latest window."""
-        events = incidents.timeline(session, row.id)
-        window = next((e for e in reversed(events) if e.type == "window"), None)
-        tier_change = next((e for e in reversed(events) if e.type == "tier"), None)
+        window = incidents.latest_event(session, row.id, "window")
+        tier_change = incidents.latest_event(session, row.id, "tier")
         contributors: list[dict[str, Any]] = list(window.details.get("contributors", [])
                                                   if window else [])
         return IncidentView(

@@ -102,6 +102,15 @@ def timeline(session: Session, incident_id: str) -> list[IncidentEvent]:
     return list(session.scalars(q.order_by(IncidentEvent.id)))
 
 
+def latest_event(session: Session, incident_id: str, type: str) -> IncidentEvent | None:
+    """The newest timeline entry of one type (e.g. the last scored window, the last tier
+    change), without reading the whole timeline."""
+    return session.scalars(
+        select(IncidentEvent).where(IncidentEvent.incident_id == incident_id,
+                                    IncidentEvent.type == type)
+        .order_by(IncidentEvent.id.desc()).limit(1)).first()
+
+
 def times(row: Incident) -> IncidentTimes:
     return IncidentTimes(
         model=row.model,
@@ -481,11 +490,8 @@ def _start_postmortem(session: Session, row: Incident, *, now: datetime, actor: 
 
 
 def _latest_contributors(session: Session, row: Incident) -> list[dict[str, Any]]:
-    for event in reversed(timeline(session, row.id)):
-        contributors = event.details.get("contributors")
-        if contributors:
-            return list(contributors)
-    return []
+    window = latest_event(session, row.id, "window")
+    return list(window.details.get("contributors", [])) if window else []
 
 
 def get_postmortem(session: Session, incident_id: str) -> Postmortem:

@@ -55,7 +55,7 @@ from watchkeeper.mitigation.weighting import density_ratio_weights
 from watchkeeper.policy import Policy
 from watchkeeper.policy.catalogue import OPERATIONAL_METRICS
 from watchkeeper.store import Store
-from watchkeeper.store.tables.incidents import Incident, IncidentEvent
+from watchkeeper.store.tables.incidents import Incident
 from watchkeeper.store.tables.mitigation import (
     DataQuarantine,
     MitigationRun,
@@ -354,9 +354,7 @@ TRIGGERS = ("opened", "upgraded", "reopened")
 def _context(session: Session, policy: Policy, incident: Incident, now: datetime,
              data_dir: Path) -> tuple[ActionContext, list[str]]:
     tier = Tier(incident.tier)
-    window = session.scalars(select(IncidentEvent).where(
-        IncidentEvent.incident_id == incident.id, IncidentEvent.type == "window")
-        .order_by(IncidentEvent.id.desc())).first()
+    window = incidents.latest_event(session, incident.id, "window")
     contributors = list((window.details or {}).get("contributors", [])) if window else []
     cause = playbook.root_cause(incident.family, contributors, incident.change_point_at)
     chosen = playbook.choose(policy.playbooks, tier, cause,
