@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from watchkeeper.policy import Policy
 from watchkeeper.store import Store
 
 SESSION_COOKIE = "wk_session"
+T = TypeVar("T")
 
 
 @dataclass
@@ -75,16 +76,34 @@ def principal(request: Request, st: StateDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
+def audit_refusal(st: AppState, actor: str, model: str | None, attempt: str,
+                  exc: PermissionDenied) -> None:
+    """Audit a refusal in its own transaction (the refused one is rolled back)."""
+    with st.store.session() as s:
+        access.record_denial(s, actor=actor, attempt=attempt,
+                             subject=f"model:{model}" if model else "service",
+                             reason=str(exc), now=st.clock.now())
+
+
 def allow(st: AppState, who: Principal, permission: Permission, model: str | None,
           attempt: str) -> None:
-    """Authorise, auditing a refusal in its own transaction before raising 403."""
+    """Authorise, auditing a refusal before raising 403."""
     try:
         access.authorize(who, permission, model)
     except PermissionDenied as exc:
+        audit_refusal(st, who.name, model, attempt, exc)
+        raise
+
+
+def guarded(st: AppState, actor: str, model: str | None, attempt: str,
+            change: Callable[[Session], T]) -> T:
+    """Run a change that a stage guards with the policy's own roles (kill switch, sign-off,
+    message approval) in its own transaction; a refusal is audited, then raised."""
+    try:
         with st.store.session() as s:
-            access.record_denial(s, actor=who.name, attempt=attempt,
-                                 subject=f"model:{model}" if model else "service",
-                                 reason=str(exc), now=st.clock.now())
+            return change(s)
+    except PermissionDenied as exc:
+        audit_refusal(st, actor, model, attempt, exc)
         raise
 
 

@@ -11,12 +11,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from watchkeeper.api.deps import AppState, allow, allow_incident
+from watchkeeper.api.deps import allow, allow_incident, guarded
 from watchkeeper.api.sessions import MAX_AGE_S, make_session
 from watchkeeper.core.enums import IncidentState
-from watchkeeper.core.errors import InputError, NotFoundError, PermissionDenied
+from watchkeeper.core.errors import InputError, NotFoundError
 from watchkeeper.engine import access
-from watchkeeper.engine.access import Permission, Principal
+from watchkeeper.engine.access import Permission
 from watchkeeper.escalation import approve_message
 from watchkeeper.escalation.service import escalate_now, list_messages
 from watchkeeper.incidents import service as incidents
@@ -26,7 +26,6 @@ from watchkeeper.policy import parse_duration
 from watchkeeper.web.ui import (
     USER_ERRORS,
     app_state,
-    audited_refusal,
     checked_form,
     redirect,
     render,
@@ -191,7 +190,7 @@ async def approve(request: Request, incident_id: str, message_id: str) -> Respon
                 raise NotFoundError(f"incident {incident_id} has no message {message_id!r}")
         roles = {who.role.value} | (roles_held(st.policy, who.name, model) if st.policy
                                     else set())
-        _guarded(st, who, model, "message.approve", lambda s: approve_message(
+        guarded(st, who.name, model, "message.approve", lambda s: approve_message(
             s, message_id, who.name, roles, now=st.clock.now()))
 
     return _act(request, f"/incidents/{incident_id}", "Message approved and queued.", run)
@@ -206,7 +205,7 @@ async def sign_off(request: Request, incident_id: str, rollout_id: str) -> Respo
         model = allow_incident(st, who, Permission.APPROVE, incident_id, "sign_off")
         if st.policy is None:
             raise NotFoundError("no policy is loaded; sign-off needs the policy's roles")
-        _guarded(st, who, model, "sign_off", lambda s: mitigation.sign_off(
+        guarded(st, who.name, model, "sign_off", lambda s: mitigation.sign_off(
             s, st.policy, rollout_id, approver=who.name, now=st.clock.now()))
 
     return _act(request, f"/incidents/{incident_id}", f"Rollout {rollout_id} signed off.", run)
@@ -301,25 +300,14 @@ async def kill_switch(request: Request, model: str) -> Response:
                 expires = parse_duration(expires_text) if expires_text else None
             except ValueError as exc:
                 raise InputError(str(exc), field="expires_in", expected="e.g. 30m, 2h") from None
-            _guarded(st, who, model, attempt, lambda s: mitigation.throw_kill_switch(
+            guarded(st, who.name, model, attempt, lambda s: mitigation.throw_kill_switch(
                 s, model, actor=who.name, actor_roles=held, allowed_roles=allowed,
                 reason=reason, fallback=mp.fallback, now=st.clock.now(), expires_in=expires))
         else:
-            _guarded(st, who, model, attempt, lambda s: mitigation.restore(
+            guarded(st, who.name, model, attempt, lambda s: mitigation.restore(
                 s, model, actor=who.name, actor_roles=held, allowed_roles=allowed,
                 reason=reason, now=st.clock.now()))
 
     done = "Kill switch thrown: traffic goes to the fallback." if action == "throw" else \
         "Kill switch restored: traffic goes back to the champion."
     return _act(request, back, done, run)
-
-
-def _guarded(st: AppState, who: Principal, model: str, attempt: str,
-             fn: Callable[[Any], Any]) -> Any:
-    """Run a change a stage guards with the policy's roles; its refusal is audited apart."""
-    try:
-        with st.store.session() as s:
-            return fn(s)
-    except PermissionDenied as exc:
-        audited_refusal(st, who, model, attempt, exc)
-        raise

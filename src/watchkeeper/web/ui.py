@@ -26,7 +26,6 @@ from watchkeeper.core.errors import (
     PermissionDenied,
     PolicyError,
 )
-from watchkeeper.engine import access
 from watchkeeper.engine.access import Principal
 from watchkeeper.web.queries import changes as change_marks
 
@@ -168,16 +167,6 @@ def page_errors() -> Iterator[None]:
         raise PageError(404, str(exc)) from None
     except PermissionDenied as exc:
         raise PageError(403, str(exc)) from None
-
-
-def audited_refusal(st: AppState, who: Principal, model: str | None, attempt: str,
-                    exc: PermissionDenied) -> None:
-    """A refusal by a stage's own role check (kill switch, sign-off, approval), audited in its
-    own transaction since the action's one is rolled back."""
-    with st.store.session() as s:
-        access.record_denial(s, actor=who.name, attempt=attempt,
-                             subject=f"model:{model}" if model else "service", reason=str(exc),
-                             now=st.clock.now())
 
 
 def fmt_time(value: datetime | str | None) -> str:

@@ -18,10 +18,10 @@ from watchkeeper.api.deps import (
     StateDep,
     allow,
     allow_incident,
+    guarded,
     policy_of,
 )
-from watchkeeper.core.errors import NotFoundError, PermissionDenied
-from watchkeeper.engine import access
+from watchkeeper.core.errors import NotFoundError
 from watchkeeper.engine.access import Permission
 from watchkeeper.escalation import EscalationConfig, approve_message, list_messages, timings
 from watchkeeper.escalation.service import escalate_now
@@ -67,15 +67,8 @@ def approve(message_id: str, who: PrincipalDep, st: StateDep) -> dict[str, Any]:
     policy = policy_of(st)
     held = {who.role.value, *roles_held(policy, who.name, model)}
     allowed = EscalationConfig.from_policy(policy).messages.approver_roles
-    try:
-        with st.store.session() as db:
-            queued = approve_message(db, message_id, who.name, held, approver_roles=allowed,
-                                     now=st.clock.now())
-    except PermissionDenied as exc:
-        with st.store.session() as s:
-            access.record_denial(s, actor=who.name, attempt="message.approve",
-                                 subject=f"model:{model}", reason=str(exc), now=st.clock.now())
-        raise
+    queued = guarded(st, who.name, model, "message.approve", lambda db: approve_message(
+        db, message_id, who.name, held, approver_roles=allowed, now=st.clock.now()))
     return {"id": message_id, "status": "queued", "queued": queued, "approved_by": who.name}
 
 

@@ -15,10 +15,9 @@ from watchkeeper.api.deps import (
     StateDep,
     allow,
     allow_incident,
+    guarded,
     policy_of,
 )
-from watchkeeper.core.errors import PermissionDenied
-from watchkeeper.engine import access
 from watchkeeper.engine.access import Permission
 from watchkeeper.mitigation import service as mitigation
 
@@ -77,15 +76,8 @@ def sign_off(rollout_id: str, who: PrincipalDep, st: StateDep) -> dict[str, Any]
     with st.store.session(read_only=True) as s:
         model = mitigation.get_rollout(s, rollout_id).model
     allow(st, who, Permission.APPROVE, model, "sign_off")
-    try:  # its own transaction: a refusal rolls it back before the denial is audited
-        with st.store.session() as s:
-            return _rollout(mitigation.sign_off(s, policy_of(st), rollout_id,
-                                                approver=who.name, now=st.clock.now()))
-    except PermissionDenied as exc:
-        with st.store.session() as s:
-            access.record_denial(s, actor=who.name, attempt="sign_off",
-                                 subject=f"model:{model}", reason=str(exc), now=st.clock.now())
-        raise
+    return guarded(st, who.name, model, "sign_off", lambda s: _rollout(mitigation.sign_off(
+        s, policy_of(st), rollout_id, approver=who.name, now=st.clock.now())))
 
 
 def _verdict(model: str, db: Any, who: Any, st: Any, canary: int | None,

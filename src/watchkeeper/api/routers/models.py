@@ -8,9 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from watchkeeper.api.deps import PrincipalDep, SessionDep, StateDep, allow, policy_of
-from watchkeeper.core.errors import InputError, PermissionDenied
-from watchkeeper.engine import access
+from watchkeeper.api.deps import PrincipalDep, SessionDep, StateDep, allow, guarded, policy_of
+from watchkeeper.core.errors import InputError
 from watchkeeper.engine.access import Permission
 from watchkeeper.mitigation import service as mitigation
 from watchkeeper.mitigation.authority import roles_held
@@ -60,7 +59,7 @@ def _kill_roles(st: StateDep, model: str, who_name: str) -> tuple[set[str], list
 
 
 @router.post("/{model}/kill-switch")
-def throw(model: str, body: KillSwitchBody, db: SessionDep, who: PrincipalDep,
+def throw(model: str, body: KillSwitchBody, who: PrincipalDep,
           st: StateDep) -> dict[str, Any]:
     """Route all traffic to the model's fallback. Needs operate rights and a kill-switch role."""
     allow(st, who, Permission.OPERATE, model, "kill_switch")
@@ -69,7 +68,7 @@ def throw(model: str, body: KillSwitchBody, db: SessionDep, who: PrincipalDep,
         expires = parse_duration(body.expires_in) if body.expires_in else None
     except ValueError as exc:
         raise InputError(str(exc), field="expires_in", expected="e.g. 30m, 2h, 1d") from None
-    state = _guarded(st, who.name, model, "kill_switch", lambda: mitigation.throw_kill_switch(
+    state = guarded(st, who.name, model, "kill_switch", lambda db: mitigation.throw_kill_switch(
         db, model, actor=who.name, actor_roles=held, allowed_roles=allowed, reason=body.reason,
         fallback=policy_of(st).model(model).fallback, now=st.clock.now(),
         expires_in=expires))
@@ -77,22 +76,12 @@ def throw(model: str, body: KillSwitchBody, db: SessionDep, who: PrincipalDep,
 
 
 @router.delete("/{model}/kill-switch")
-def restore(model: str, body: RestoreBody, db: SessionDep, who: PrincipalDep,
+def restore(model: str, body: RestoreBody, who: PrincipalDep,
             st: StateDep) -> dict[str, Any]:
     allow(st, who, Permission.OPERATE, model, "kill_switch_restore")
     held, allowed = _kill_roles(st, model, who.name)
-    state = _guarded(st, who.name, model, "kill_switch_restore", lambda: mitigation.restore(
+    state = guarded(st, who.name, model, "kill_switch_restore", lambda db: mitigation.restore(
         db, model, actor=who.name, actor_roles=held, allowed_roles=allowed, reason=body.reason,
         now=st.clock.now()))
     return state.to_dict()
 
-
-def _guarded(st: StateDep, actor: str, model: str, attempt: str, fn: Any) -> Any:
-    """Run a policy-role-checked change; a refusal is audited in its own transaction."""
-    try:
-        return fn()
-    except PermissionDenied as exc:
-        with st.store.session() as s:
-            access.record_denial(s, actor=actor, attempt=attempt, subject=f"model:{model}",
-                                 reason=str(exc), now=st.clock.now())
-        raise
