@@ -10,6 +10,7 @@ tuned on the rows that judge the candidate afterwards.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -55,10 +56,15 @@ def trial_params(defaults: dict[str, Any], space: dict[str, list[Any]], budget: 
                  seed: int) -> list[dict[str, Any]]:
     trials = [dict(defaults)]
     if budget > 1 and space:
-        for drawn in ParameterSampler(space, n_iter=budget - 1, random_state=seed):
+        # Draw one more than needed: on a grid the sampler draws without replacement, so at
+        # most one draw repeats the defaults and the budget is spent on distinct trials.
+        grid = math.prod(len(v) for v in space.values())
+        for drawn in ParameterSampler(space, n_iter=min(grid, budget), random_state=seed):
             candidate = {**defaults, **drawn}
             if candidate not in trials:
                 trials.append(candidate)
+            if len(trials) == budget:
+                break
     return trials
 
 
