@@ -29,7 +29,7 @@ def _convert(data: Any, source: str) -> pa.Table:
         return pa.Table.from_batches([data])
     module = type(data).__module__.split(".")[0]
     if module == "pandas" and hasattr(data, "columns"):
-        return pa.Table.from_pandas(data, preserve_index=False)
+        return _from_pandas(data)
     if module == "polars" and hasattr(data, "to_arrow"):
         return data.to_arrow()
     if isinstance(data, Mapping):
@@ -42,6 +42,22 @@ def _convert(data: Any, source: str) -> pa.Table:
         expected="a pandas or polars DataFrame, a pyarrow Table or RecordBatch, "
         "a list of dicts or a dict of columns",
     )
+
+
+def _from_pandas(frame: Any) -> pa.Table:
+    # pyarrow reads time-zone-aware columns through Series.values, which pandas 3.1 deprecates
+    # (a warning on every SDK call); those columns go over as UTC instants, which is what an
+    # Arrow timestamp with a time zone holds anyway.
+    zoned = [i for i, dtype in enumerate(frame.dtypes) if getattr(dtype, "tz", None) is not None]
+    if not zoned:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.Table.from_pandas(frame.drop(columns=frame.columns[zoned]), preserve_index=False)
+    for i in zoned:
+        col = frame.iloc[:, i]
+        kind = pa.timestamp(col.dtype.unit, tz=str(col.dtype.tz))
+        values = pa.array(col.dt.tz_convert(None).to_numpy(), kind, from_pandas=True)
+        table = table.add_column(i, str(frame.columns[i]), values)
+    return table
 
 
 def _from_records(records: Sequence[Any], source: str) -> pa.Table:
