@@ -121,7 +121,9 @@ def test_profile_bins_reproduce_the_raw_ks_statistic_within_the_sketch_bound(
     cur_p = build_profile({"x1": cur_rows["x1"]}, {"x1": "numeric"}).features["x1"]
     m = measure_column("x1", "numeric", ref_p, cur_p, DriftSettings(), "ks")
     raw = stats.ks_2samp(reference_rows["x1"], cur_rows["x1"]).statistic
-    assert abs(m.statistic - raw) < 0.005  # measured 0.0006
+    # KLL compaction is random: over 200 runs the gap ranged -0.0075..+0.0066 (median -0.0012),
+    # the sketch-noise slack (0.0066) included
+    assert abs(m.statistic - raw) < 0.012
     assert m.sketch_bound is not None and abs(m.statistic - raw) <= m.sketch_bound
     bins = numeric_bins(ref_p, cur_p)
     assert bins.n_ref == 20_000 and bins.n_cur == 50_000
