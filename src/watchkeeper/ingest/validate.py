@@ -52,6 +52,7 @@ class Validated:
 class _Checker:
     def __init__(self, table: pa.Table, first_row: int) -> None:
         self.table = table
+        self.names = frozenset(table.column_names)  # column_names builds a new list per call
         self.n = table.num_rows
         self.first_row = first_row
         self.bad = np.zeros(self.n, dtype=bool)
@@ -72,7 +73,7 @@ class _Checker:
             self.problems.append(Problem(self.first_row + i, name, expected, got, ev))
 
     def column(self, name: str) -> pa.Array | None:
-        if name not in self.table.column_names:
+        if name not in self.names:
             return None
         col = self.table.column(name)
         # One chunk (the usual case) is used as is; combine_chunks would copy it.
@@ -206,7 +207,7 @@ def _outputs(c: _Checker, spec: ModelSpec) -> dict[str, pa.Array]:
     raw = c.column(s.PREDICTION)
     if raw is not None:
         out[s.PREDICTION] = _typed(c, s.PREDICTION, raw, spec.prediction_type)
-    score_name = s.PROBABILITY if s.PROBABILITY in c.table.column_names else s.SCORE
+    score_name = s.PROBABILITY if s.PROBABILITY in c.names else s.SCORE
     raw = c.column(score_name)
     if raw is not None:
         score = c.cast(score_name, raw, _to_float, "a number")

@@ -36,6 +36,10 @@ from watchkeeper.store.tables.ingest import (
     QuarantinedRow,
 )
 
+# Shared by every batch in the process: each batch runs its event-log write and its fold here,
+# beside the key insert (a pool per batch cost a thread start and join per request).
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ingest")
+
 
 @dataclass(slots=True)
 class BatchResult:
@@ -100,27 +104,25 @@ def accept(
     now: datetime,
 ) -> BatchResult:
     """Record one validated batch in the caller's transaction. Files written here are deleted
-    again if anything fails before the caller commits (the caller must call `rollback_files`
-    when its commit fails)."""
+    again if anything fails here; if the caller's commit fails, it must delete `result.files`."""
     batch_id = new_id("b")
     table = checked.table
     n_in = table.num_rows + checked.bad_rows.size
     within = first_occurrences(table.column(s.EVENT_ID))
     table = table.filter(pa.array(within)) if not within.all() else table
     ids = table.column(s.EVENT_ID).to_pylist()
-    session.add(
-        IngestBatch(
-            id=batch_id,
-            model=spec.name,
-            kind=kind,
-            source=source[:1000],
-            received_at=now,
-            n_rows=n_in,
-            n_new=0,
-            n_duplicates=0,
-            n_quarantined=int(checked.bad_rows.size),
-        )
+    batch = IngestBatch(
+        id=batch_id,
+        model=spec.name,
+        kind=kind,
+        source=source[:1000],
+        received_at=now,
+        n_rows=n_in,
+        n_new=0,
+        n_duplicates=0,
+        n_quarantined=int(checked.bad_rows.size),
     )
+    session.add(batch)
     session.flush()
     written: list[WrittenFile] = []
     try:
@@ -151,7 +153,7 @@ def accept(
             [w.path for w in written],
             [p.window_key for p in parts],
         )
-        _record(session, spec, kind, batch_id, result, written, parts, checked, now)
+        _record(session, spec, batch, result, written, parts, checked, now)
         action = (
             AuditAction.INGEST_QUARANTINE
             if result.n_quarantined
@@ -197,40 +199,39 @@ def _events(
     # work), two threads write the batch to the event log (Parquet encoding and fsync release
     # the GIL too) and fold it into profiles. In the rare batch that turns out to hold known
     # events, both results are dropped and redone for the new rows only.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        pending: Future[list[WrittenFile]] | None = pool.submit(
-            log.write, "events", spec.name, batch_id, table, ts
-        )
-        folding: Future[list[Part]] | None = pool.submit(fold_events, spec, table, wins, ts)
-        try:
-            new = keys.insert_keys(session, "event_keys", spec.name, batch_id, ids, ts, wins)
-            if not new.all():
-                assert pending is not None and folding is not None
+    pending: Future[list[WrittenFile]] | None = _POOL.submit(
+        log.write, "events", spec.name, batch_id, table, ts
+    )
+    folding: Future[list[Part]] | None = _POOL.submit(fold_events, spec, table, wins, ts)
+    try:
+        new = keys.insert_keys(session, "event_keys", spec.name, batch_id, ids, ts, wins)
+        if not new.all():
+            assert pending is not None and folding is not None
+            log.delete(w.path for w in pending.result())
+            folding.cancel()
+            pending = folding = None
+            table, ts = table.filter(pa.array(new)), ts[new]
+            ids = [i for i, keep in zip(ids, new.tolist(), strict=True) if keep]
+            if spec.window.events is not None:  # count windows number only new events
+                wins = window_keys(spec, ts, state.events_seen)
+                keys.update_windows(session, "event_keys", spec.name, ids, wins)
+            else:
+                wins = wins[new]
+        if folding is not None:
+            parts = folding.result()
+        else:
+            parts = fold_events(spec, table, wins, ts) if table.num_rows else []
+        if pending is not None:
+            written = pending.result()
+        elif table.num_rows:
+            written = log.write("events", spec.name, batch_id, table, ts)
+        else:
+            written = []
+    except BaseException:
+        if pending is not None:
+            with contextlib.suppress(Exception):
                 log.delete(w.path for w in pending.result())
-                folding.cancel()
-                pending = folding = None
-                table, ts = table.filter(pa.array(new)), ts[new]
-                ids = [i for i, keep in zip(ids, new.tolist(), strict=True) if keep]
-                if spec.window.events is not None:  # count windows number only new events
-                    wins = window_keys(spec, ts, state.events_seen)
-                    keys.update_windows(session, "event_keys", spec.name, ids, wins)
-                else:
-                    wins = wins[new]
-            if folding is not None:
-                parts = folding.result()
-            else:
-                parts = fold_events(spec, table, wins, ts) if table.num_rows else []
-            if pending is not None:
-                written = pending.result()
-            elif table.num_rows:
-                written = log.write("events", spec.name, batch_id, table, ts)
-            else:
-                written = []
-        except BaseException:
-            if pending is not None:
-                with contextlib.suppress(Exception):
-                    log.delete(w.path for w in pending.result())
-            raise
+        raise
     if table.num_rows:
         state.events_seen += table.num_rows
         top = int(ts.max())
@@ -322,16 +323,14 @@ def _state(session: Session, model: str) -> IngestState:
 def _record(
     session: Session,
     spec: ModelSpec,
-    kind: str,
-    batch_id: str,
+    batch: IngestBatch,
     result: BatchResult,
     written: list[WrittenFile],
     parts: list[Part],
     checked: Validated,
     now: datetime,
 ) -> None:
-    batch = session.get(IngestBatch, batch_id)
-    assert batch is not None
+    batch_id = batch.id
     batch.n_new, batch.n_duplicates = result.n_new, result.n_duplicates
     batch.n_quarantined = result.n_quarantined
     if written:
