@@ -30,6 +30,19 @@ def test_session_commits_on_success_and_rolls_back_on_error(store: Store) -> Non
         assert s.scalars(select(Model.name)).all() == ["kept"]
 
 
+def test_nul_in_text_is_refused_alike_on_both_databases_naming_the_column(store: Store) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(InputError, match="NUL") as caught, store.session() as s:
+        s.add(Model(name="a\x00b", created_at=now))
+    assert caught.value.field == "name"
+    with pytest.raises(InputError, match="NUL"), store.session(read_only=True) as s:
+        s.get(Model, "\x00")  # a look-up too: PostgreSQL refuses it as a parameter
+    with store.session() as s:  # the connection is still usable
+        s.add(Model(name="fine", created_at=now))
+    with store.session(read_only=True) as s:
+        assert s.scalars(select(Model.name)).all() == ["fine"]
+
+
 def test_timestamps_come_back_as_the_same_utc_instant(store: Store) -> None:
     plus_two = timezone(timedelta(hours=2))
     written = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=plus_two)

@@ -44,7 +44,9 @@ def session(st: StateDep) -> Iterator[Session]:
         yield s
 
 
-SessionDep = Annotated[Session, Depends(session)]
+# "function": the transaction commits before the response is sent, so a commit that fails (a
+# refused value, a serialisation failure) is the answer, not a success already on the wire.
+SessionDep = Annotated[Session, Depends(session, scope="function")]
 
 
 def principal(request: Request, st: StateDep) -> Principal:

@@ -86,6 +86,33 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
+def _refuse_nul(
+    _conn: Connection, _cursor: Any, _statement: str, parameters: Any, context: Any,
+    executemany: bool,
+) -> None:
+    """PostgreSQL text cannot hold NUL (the driver fails the whole statement with an error no
+    caller can act on); refuse it on SQLite too, naming the column, so both behave alike."""
+    rows = parameters if executemany else (parameters,)
+    for row in rows:
+        if not row:
+            continue
+        values = row.values() if isinstance(row, dict) else row
+        for i, value in enumerate(values):
+            if isinstance(value, str) and "\x00" in value:
+                raise InputError(
+                    "a text value contains a NUL (\\x00) character",
+                    field=_param_name(row, i, context),
+                    expected="text without NUL characters",
+                )
+
+
+def _param_name(row: Any, i: int, context: Any) -> str:
+    if isinstance(row, dict):
+        return str(list(row)[i])
+    names = getattr(getattr(context, "compiled", None), "positiontup", None)
+    return str(names[i]) if names and i < len(names) else f"parameter {i + 1}"
+
+
 def _postgres_engine(url: URL) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
@@ -163,6 +190,7 @@ class Store:
             engine = _sqlite_engine(parsed)
         else:
             engine = _postgres_engine(parsed)
+        event.listen(engine, "before_cursor_execute", _refuse_nul)
         store = cls(engine, parsed.render_as_string(hide_password=False))
         if migrate:
             try:
