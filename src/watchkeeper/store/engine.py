@@ -88,29 +88,30 @@ def _sqlite_engine(url: URL) -> Engine:
 
 def _refuse_nul(
     _conn: Connection, _cursor: Any, _statement: str, parameters: Any, context: Any,
-    executemany: bool,
+    _executemany: bool,
 ) -> None:
     """PostgreSQL text cannot hold NUL (the driver fails the whole statement with an error no
     caller can act on); refuse it on SQLite too, naming the column, so both behave alike."""
-    rows = parameters if executemany else (parameters,)
-    for row in rows:
-        if not row:
-            continue
-        values = row.values() if isinstance(row, dict) else row
-        for i, value in enumerate(values):
-            if isinstance(value, str) and "\x00" in value:
-                raise InputError(
-                    "a text value contains a NUL (\\x00) character",
-                    field=_param_name(row, i, context),
-                    expected="text without NUL characters",
-                )
+    for name, value in _flat(parameters):
+        if isinstance(value, str) and "\x00" in value:
+            if isinstance(name, int):  # positional: the compiled statement knows the names
+                names = getattr(getattr(context, "compiled", None), "positiontup", None) or []
+                name = names[name % len(names)] if names else f"parameter {name + 1}"
+            raise InputError("a text value contains a NUL (\\x00) character", field=str(name),
+                             expected="text without NUL characters")
 
 
-def _param_name(row: Any, i: int, context: Any) -> str:
-    if isinstance(row, dict):
-        return str(list(row)[i])
-    names = getattr(getattr(context, "compiled", None), "positiontup", None)
-    return str(names[i]) if names and i < len(names) else f"parameter {i + 1}"
+def _flat(parameters: Any) -> Iterator[tuple[str | int, Any]]:
+    """(name or position, value) of a statement's parameters: one row or many, as dicts or
+    sequences (insertmanyvalues batches arrive as one flat sequence of every row's values)."""
+    if isinstance(parameters, dict):
+        yield from parameters.items()
+    elif isinstance(parameters, list | tuple):
+        for i, item in enumerate(parameters):
+            if isinstance(item, dict | list | tuple):
+                yield from _flat(item)
+            else:
+                yield i, item
 
 
 def _postgres_engine(url: URL) -> Engine:
