@@ -56,6 +56,9 @@ def register(app: typer.Typer) -> None:
                         result = audit.verify_against_export(s, fh, source=str(against))
                 except OSError as exc:
                     raise fail(f"--against: cannot read {against}: {exc.strerror}") from None
+                except UnicodeDecodeError:
+                    raise fail(f"--against: {against} is not UTF-8 text; expected the JSON "
+                               "lines `watchkeeper audit export` writes") from None
                 except WatchkeeperError as exc:
                     raise fail(str(exc)) from None
         if result.ok:

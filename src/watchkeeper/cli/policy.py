@@ -26,6 +26,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a commented starter watchkeeper.yaml and a generated credit-risk reference
         dataset (data/credit_reference.parquet)."""
+        if directory.exists() and not directory.is_dir():
+            typer.echo(f"{directory} is a file; give a folder to write the starter files in",
+                       err=True)
+            raise typer.Exit(1)
         policy_path = directory / STARTER_POLICY
         data_path = directory / STARTER_REFERENCE
         existing = [p for p in (policy_path, data_path) if p.exists()]
@@ -87,13 +91,14 @@ def register(app: typer.Typer) -> None:
         from watchkeeper.core.clock import SYSTEM_CLOCK
         from watchkeeper.core.settings import Settings
         from watchkeeper.engine import policy_service
+        from watchkeeper.policy import read_policy_text
         from watchkeeper.store import Store
 
         path = Path(file)
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            typer.echo(f"{file}: cannot read ({exc.strerror})", err=True)
+            text = read_policy_text(path)
+        except PolicyError as exc:
+            _print_problems(file, exc.problems)
             raise typer.Exit(1) from None
         store = Store.open(Settings.resolve(db).db_url)
         try:
@@ -110,10 +115,16 @@ def register(app: typer.Typer) -> None:
                    f"({len(policy.models)} models, sha256 {policy_service.sha256(text)[:12]})")
 
 
+# Past this many, more lines help nobody: the first ones (in file order) show the pattern.
+MAX_SHOWN_PROBLEMS = 200
+
+
 def _print_problems(path: str, problems: list[str]) -> None:
-    typer.echo(f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
-    for p in problems:
+    typer.echo(f"{path}: {len(problems):,} problem{'s' if len(problems) != 1 else ''}", err=True)
+    for p in problems[:MAX_SHOWN_PROBLEMS]:
         typer.echo(f"  {p}", err=True)
+    if len(problems) > MAX_SHOWN_PROBLEMS:
+        typer.echo(f"  ... and {len(problems) - MAX_SHOWN_PROBLEMS:,} more", err=True)
 
 
 def _unset_env(policy: object) -> list[str]:

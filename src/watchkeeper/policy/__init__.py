@@ -13,6 +13,7 @@ from watchkeeper.policy.loader import (
     format_path,
     load_policy,
     parse_policy,
+    read_policy_text,
     starter_policy_text,
 )
 from watchkeeper.policy.models import Feature, Kpi, ModelPolicy, Window
@@ -44,5 +45,6 @@ __all__ = [
     "merge_signals",
     "parse_duration",
     "parse_policy",
+    "read_policy_text",
     "starter_policy_text",
 ]

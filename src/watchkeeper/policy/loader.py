@@ -60,6 +60,13 @@ MAX_POLICY_BYTES = 64 * 1024 * 1024
 def load_policy(path: str | Path) -> Policy:
     """Load and validate a policy file; relative paths in it resolve against its folder."""
     path = Path(path)
+    return parse_policy(read_policy_text(path), str(path), base_dir=path.resolve().parent)
+
+
+def read_policy_text(path: str | Path) -> str:
+    """A policy file's text; PolicyError (not an OSError or a decode error) when it cannot be
+    one: missing, unreadable, a folder, too large, or not UTF-8."""
+    path = Path(path)
     source = str(path)
     try:
         size = path.stat().st_size
@@ -73,11 +80,10 @@ def load_policy(path: str | Path) -> Policy:
     except OSError as exc:
         raise PolicyError([f"(file): cannot read: {exc.strerror or exc}"], source) from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise PolicyError([f"(file): not UTF-8 text (line {line})"], source) from None
-    return parse_policy(text, source, base_dir=path.resolve().parent)
 
 
 def parse_policy(text: str, source: str = "<string>", *, base_dir: Path | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,7 +13,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, String, create_engine, event, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -114,6 +116,28 @@ def _flat(parameters: Any) -> Iterator[tuple[str | int, Any]]:
                 yield i, item
 
 
+def _refuse_overlong(session: Session, _context: Any, _instances: Any) -> None:
+    """PostgreSQL refuses text longer than a VARCHAR(n) column (SQLite keeps it): refuse it on
+    both before anything is written, naming the column and its limit."""
+    for obj in (*session.new, *session.dirty):
+        for key, length, name in _bounded(type(obj)):
+            value = getattr(obj, key, None)
+            if isinstance(value, str) and len(value) > length:
+                raise InputError(f"{len(value):,} characters", field=name,
+                                 expected=f"at most {length:,} characters")
+
+
+@cache
+def _bounded(cls: type) -> tuple[tuple[str, int, str], ...]:
+    """(attribute, length, table.column) of a mapped class's length-bounded text columns."""
+    mapper = sa_inspect(cls)
+    return tuple(
+        (mapper.get_property_by_column(col).key, col.type.length, f"{col.table.name}.{col.name}")
+        for col in mapper.columns
+        if isinstance(col.type, String) and col.type.length
+    )
+
+
 def _postgres_engine(url: URL) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
@@ -182,6 +206,8 @@ class Store:
         self._read_sessions = sessionmaker(
             bind=engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
         )
+        for factory in (self._sessions, self._read_sessions):
+            event.listen(factory, "before_flush", _refuse_overlong)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Store:
