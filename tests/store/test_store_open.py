@@ -115,6 +115,47 @@ def test_read_only_session_does_not_block_a_writer(tmp_path: Path) -> None:
             w.add(Model(name="m", created_at=datetime(2026, 1, 1, tzinfo=UTC)))
 
 
+def test_sqlite_writers_of_one_process_take_turns(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from watchkeeper.core.errors import ConflictError
+    from watchkeeper.store import engine
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with Store.open(f"sqlite:///{tmp_path / 't.db'}") as store:
+        def write(k: int) -> None:
+            for i in range(20):
+                with store.session() as s:
+                    s.add(Model(name=f"m{k}-{i}", created_at=now))
+
+        threads = [threading.Thread(target=write, args=(k,)) for k in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with store.session(read_only=True) as s:
+            assert len(s.scalars(select(Model.name)).all()) == 120
+        # A writer that never finishes makes the next one give up with a reason, not hang.
+        monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 200)
+        holding, done = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with store.session():
+                holding.set()
+                done.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        holding.wait(10)
+        try:
+            with pytest.raises(ConflictError, match="busy"), store.session() as s:
+                s.add(Model(name="late", created_at=now))
+        finally:
+            done.set()
+            holder.join()
+
+
 def test_a_database_from_a_newer_release_is_refused_with_advice(db_url: str) -> None:
     from watchkeeper.core.errors import ConflictError
 

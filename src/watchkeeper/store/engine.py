@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -208,6 +209,10 @@ class Store:
         )
         for factory in (self._sessions, self._read_sessions):
             event.listen(factory, "before_flush", _refuse_overlong)
+        # SQLite has one writer. Threads of this process queue for it here, woken the moment it
+        # is free; left to SQLite's busy handler they would poll with growing sleeps, and under
+        # four concurrent ingest requests the unlucky one waited over a second (p99 1.2 s).
+        self._writer = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -241,8 +246,21 @@ class Store:
         so long reads (reports, dashboards) do not hold up writers.
         """
         factory = self._read_sessions if read_only else self._sessions
-        with factory() as session, session.begin():
+        with self._write_turn(read_only), factory() as session, session.begin():
             yield session
+
+    @contextmanager
+    def _write_turn(self, read_only: bool) -> Iterator[None]:
+        if read_only or self._writer is None:
+            yield
+            return
+        if not self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise ConflictError(f"the database stayed busy for {SQLITE_BUSY_TIMEOUT_MS // 1000} s "
+                                "(another writer in this process); try again")
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     def upgrade(self, target: str = "heads") -> None:
         """Run Alembic migrations up to `target` in one transaction."""
