@@ -22,6 +22,7 @@ class AuditAction(StrEnum):
     NOTIFICATION_QUEUED = "notification.queued"
     NOTIFICATION_SENT = "notification.sent"
     NOTIFICATION_FAILED = "notification.failed"
+    NOTIFICATIONS_PURGED = "notification.retention_purge"
     MESSAGE_APPROVED = "message.approved"
     ESCALATED = "incident.escalated"
     ACTION_PLANNED = "mitigation.planned"

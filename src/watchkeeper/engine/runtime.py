@@ -1,7 +1,8 @@
 """Which periodic jobs a process runs, by role.
 
-- scheduler: the tick (windows -> signals -> scores -> incidents -> escalation queue) and the
-  escalation clock (deadlines, reminders); leader-only, so two schedulers never double-tick.
+- scheduler: the tick (windows -> signals -> scores -> incidents -> escalation queue), the
+  escalation clock (deadlines, reminders) and housekeeping (the policy's retention, profile
+  compaction); leader-only, so two schedulers never double-tick.
 - worker: outbox delivery (rows claimed with SKIP LOCKED on PostgreSQL, so workers share it)
   and queued retraining runs (a run another worker started is not started again).
 - all: both, in one process (the laptop case, SQLite).
@@ -19,6 +20,8 @@ from watchkeeper.escalation.outbox import RetryPolicy, deliver_due
 
 ServeRole = Literal["all", "api", "scheduler", "worker"]
 ROLES: tuple[ServeRole, ...] = ("all", "api", "scheduler", "worker")
+# Retention is counted in days; every six hours keeps the data within a quarter day of it.
+HOUSEKEEPING_S = 6 * 3600.0
 
 
 def jobs_for(role: ServeRole, engine: Engine, *, tick_s: float = 10.0,
@@ -36,7 +39,11 @@ def jobs_for(role: ServeRole, engine: Engine, *, tick_s: float = 10.0,
     def deliver(now: datetime) -> None:
         deliver_due(engine.store, now, retry=retry)
 
-    scheduler = [Job("tick", tick_s, tick), Job("escalation", max(1.0, tick_s / 5), escalate)]
+    def housekeep(_: datetime) -> None:
+        engine.housekeep()
+
+    scheduler = [Job("tick", tick_s, tick), Job("escalation", max(1.0, tick_s / 5), escalate),
+                 Job("housekeeping", HOUSEKEEPING_S, housekeep)]
     def retrain(_: datetime) -> None:
         engine.run_queued_retrains()
 

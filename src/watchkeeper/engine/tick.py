@@ -22,10 +22,11 @@ from watchkeeper.core.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from watchkeeper.core.enums import IncidentState, Tier
 from watchkeeper.core.records import Score, Signal, WindowKey
 from watchkeeper.escalation.incident import IncidentView
+from watchkeeper.escalation.outbox import purge_sent
 from watchkeeper.escalation.service import EscalationService
 from watchkeeper.incidents import service as incidents
 from watchkeeper.incidents.lifecycle import ACTIVE
-from watchkeeper.ingest import IngestService
+from watchkeeper.ingest import IngestService, PurgeResult
 from watchkeeper.mitigation import service as mitigation
 from watchkeeper.policy import Policy
 from watchkeeper.scoring.config import ScoringConfig
@@ -39,6 +40,7 @@ from watchkeeper.store.tables.service import EngineCursor
 log = logging.getLogger("watchkeeper.engine")
 # Resolved incidents stay in escalation's view this long, so "resolved" notifications go out.
 RECENTLY_RESOLVED = timedelta(days=1)
+ACTOR = "housekeeping"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -58,6 +60,15 @@ class TickReport:
     retrains: list[mitigation.RetrainOutcome] = field(default_factory=list)
     rollouts: list[mitigation.RolloutChange] = field(default_factory=list)
     notifications_queued: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Housekeeping:
+    at: datetime
+    purged: list[PurgeResult] = field(default_factory=list)
+    parts_merged: int = 0
+    notifications: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -156,6 +167,25 @@ class Engine:
             queued = [r.id for r in mitigation.list_runs(s, status="queued")]
         return [mitigation.run_retrain(self.store, self.policy, run_id, data_dir=self.data_dir,
                                        clock=self.clock) for run_id in queued]
+
+    # -- housekeeping ----------------------------------------------------------------------------
+
+    def housekeep(self) -> Housekeeping:
+        """Apply the policy's retention (raw events, quarantine, profiles, sent notifications)
+        and merge the profile parts of closed windows. Each model on its own: one that fails
+        is reported and the others are still kept tidy."""
+        done = Housekeeping(at=self.clock.now())
+        for model in self.policy.model_names():
+            try:
+                done.purged.append(self.ingest.purge_expired(model, actor=ACTOR))
+                done.parts_merged += self.ingest.compact_profiles(model)
+            except Exception as exc:
+                log.exception("housekeeping failed for %s", model)
+                done.errors.append(f"{model}: {type(exc).__name__}: {exc}")
+        with self.store.session() as s:
+            keep = self.policy.retention.notifications
+            done.notifications = purge_sent(s, before=done.at - keep, now=done.at, actor=ACTOR)
+        return done
 
     # -- escalation ------------------------------------------------------------------------------
 

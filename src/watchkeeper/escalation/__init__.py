@@ -24,6 +24,7 @@ from watchkeeper.escalation.outbox import (
     delivery_log,
     enqueue,
     outbox_counts,
+    purge_sent,
     requeue,
 )
 from watchkeeper.escalation.routing import Route, route
@@ -56,6 +57,7 @@ __all__ = [
     "list_messages",
     "on_call",
     "outbox_counts",
+    "purge_sent",
     "render_message",
     "requeue",
     "route",

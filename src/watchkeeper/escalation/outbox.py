@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,8 +40,10 @@ from watchkeeper.escalation.config import ChannelConfig
 from watchkeeper.escalation.notification import Notification
 from watchkeeper.escalation.notifiers import NOTIFIERS, DeliveryError, Notifier
 from watchkeeper.escalation.notifiers.base import mask
+from watchkeeper.incidents.lifecycle import ACTIVE
 from watchkeeper.store import Store
 from watchkeeper.store.tables.escalation import DeliveryAttempt, OutboxRow
+from watchkeeper.store.tables.incidents import Incident
 
 PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
 ACTOR = "escalation"
@@ -319,6 +321,28 @@ def _record(store: Store, now: datetime, results: Sequence[_Result], retry: Retr
 
 
 # --- reading -------------------------------------------------------------------------------
+
+
+def purge_sent(session: Session, *, before: datetime, now: datetime,
+               actor: str = ACTOR) -> int:
+    """Delete delivered and dead-lettered notifications queued before `before`, with their
+    delivery logs (the policy's `retention.notifications`). Those of incidents still active are
+    kept: their idempotency keys stop the same page going out twice. Audited when anything
+    goes; returns the number of notifications deleted."""
+    active = select(Incident.id).where(Incident.state.in_([s.value for s in ACTIVE]))
+    gone = select(OutboxRow.id).where(OutboxRow.status.in_([DELIVERED, DEAD]),
+                                      OutboxRow.created_at < ensure_utc(before),
+                                      OutboxRow.incident_id.not_in(active))
+    ids = list(session.scalars(gone))
+    for start in range(0, len(ids), 500):  # under SQLite's bound-parameter limit
+        chunk = ids[start:start + 500]
+        session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.outbox_id.in_(chunk)))
+        session.execute(delete(OutboxRow).where(OutboxRow.id.in_(chunk)))
+    if ids:
+        audit_append(session, actor=actor, action=AuditAction.NOTIFICATIONS_PURGED,
+                     subject="notifications", at=now,
+                     details={"before": ensure_utc(before).isoformat(), "notifications": len(ids)})
+    return len(ids)
 
 
 def delivery_log(session: Session, incident_id: str) -> list[dict[str, Any]]:

@@ -64,6 +64,8 @@ class ModelSpec:
     label_type: FeatureType = FeatureType.CATEGORICAL
     segments: tuple[str, ...] = ()
     retention: timedelta | None = None  # raw events older than this are purged
+    quarantine_retention: timedelta | None = None  # rejected rows and their files
+    profile_retention: timedelta | None = None  # window profiles
     reference: Path | None = None
     feature_types: dict[str, FeatureType] = field(init=False)
 
@@ -89,7 +91,7 @@ class ModelSpec:
                 max_length=getattr(f, "max_length", None),
             )
         regression = Task(mp.task) is Task.REGRESSION
-        retention = getattr(getattr(policy, "retention", None), "events", None)
+        kept = getattr(policy, "retention", None)
         return cls(
             name=mp.name,
             features=features,
@@ -97,6 +99,8 @@ class ModelSpec:
             prediction_type=FeatureType.NUMERIC if regression else FeatureType.CATEGORICAL,
             label_type=FeatureType.NUMERIC if regression else FeatureType.CATEGORICAL,
             segments=tuple(getattr(schema, "segments", ()) or ()),
-            retention=retention,
+            retention=getattr(kept, "events", None),
+            quarantine_retention=getattr(kept, "quarantine", None),
+            profile_retention=getattr(kept, "profiles", None),
             reference=policy.reference_path(name),
         )

@@ -40,6 +40,7 @@ from watchkeeper.store.tables.ingest import (
     IngestBatch,
     LabelKey,
     ProfilePart,
+    QuarantinedRow,
     ReferenceProfile,
 )
 
@@ -58,9 +59,11 @@ ORPHAN_GRACE_S = 3600.0  # an unlisted file younger than this may belong to a ba
 @dataclass(frozen=True, slots=True)
 class PurgeResult:
     model: str
-    cutoff: datetime
-    files: int
+    cutoff: datetime  # raw events and labels before this are gone
+    files: int  # event-log files deleted (events, labels and quarantine)
     events: int
+    quarantined_rows: int = 0
+    profile_parts: int = 0
 
 
 class IngestService:
@@ -229,42 +232,56 @@ class IngestService:
 
     # -- housekeeping --------------------------------------------------------------------------
     def purge_expired(self, model: str, *, actor: str | None = None) -> PurgeResult:
-        """Delete raw events and labels of whole UTC days older than the policy's
-        `retention.events`; window profiles are kept. Audited."""
+        """Apply the policy's retention to `model`: raw events and labels of whole UTC days
+        older than `retention.events`, rejected rows (and their files) received before
+        `retention.quarantine`, window profiles that ended before `retention.profiles`. Scores,
+        signals, incidents and the audit trail are kept. Audited when anything goes."""
         spec = self.spec(model)
         now = self.clock.now()
-        retention = spec.retention or timedelta(days=90)
-        cutoff_us = (int((now - retention).timestamp() * 1_000_000) // DAY_US) * DAY_US
-        cutoff = datetime.fromtimestamp(cutoff_us / 1_000_000, UTC)
+        cutoff_us = _day_floor_us(now - (spec.retention or timedelta(days=90)))
+        quarantine_us = _day_floor_us(now - (spec.quarantine_retention or timedelta(days=30)))
+        profiles_before = now - (spec.profile_retention or timedelta(days=400))
         with self.store.session() as session:
+            raw = (EventFile.kind != "quarantine") & (EventFile.max_ts_us < cutoff_us)
+            rejected = (EventFile.kind == "quarantine") & (EventFile.max_ts_us < quarantine_us)
             files = session.execute(
-                select(EventFile.id, EventFile.path, EventFile.n_rows).where(
-                    EventFile.model == model, EventFile.max_ts_us < cutoff_us
-                )
+                select(EventFile.id, EventFile.path, EventFile.n_rows, EventFile.kind)
+                .where(EventFile.model == model, raw | rejected)
             ).all()
-            events = sum(r.n_rows for r in files if r.path.startswith("events/"))
+            events = sum(r.n_rows for r in files if r.kind == "events")
             session.execute(delete(EventFile).where(EventFile.id.in_([r.id for r in files])))
             for key_table in (EventKey, LabelKey):
                 session.execute(
                     delete(key_table).where(key_table.model == model, key_table.ts_us < cutoff_us)
                 )
-            audit.append(
-                session,
-                actor=actor or self.actor,
-                action=AuditAction.EVENTS_PURGED,
-                subject=f"model:{model}",
-                details={
-                    "cutoff": cutoff.isoformat(),
-                    "files": len(files),
-                    "events": events,
-                    "retention_days": retention.days,
-                },
-                at=now,
-            )
+            old_batches = select(IngestBatch.id).where(
+                IngestBatch.model == model, IngestBatch.received_at < _at_us(quarantine_us))
+            rows = session.execute(delete(QuarantinedRow).where(
+                QuarantinedRow.model == model, QuarantinedRow.batch_id.in_(old_batches))).rowcount
+            parts = session.execute(delete(ProfilePart).where(
+                ProfilePart.model == model, ProfilePart.window_end < profiles_before)).rowcount
+            result = PurgeResult(model, _at_us(cutoff_us), len(files), events, rows or 0,
+                                 parts or 0)
+            if files or result.quarantined_rows or result.profile_parts:
+                audit.append(
+                    session,
+                    actor=actor or self.actor,
+                    action=AuditAction.EVENTS_PURGED,
+                    subject=f"model:{model}",
+                    details={
+                        "cutoff": result.cutoff.isoformat(),
+                        "files": len(files),
+                        "events": events,
+                        "quarantined_rows": result.quarantined_rows,
+                        "profile_parts": result.profile_parts,
+                        "retention_days": (spec.retention or timedelta(days=90)).days,
+                    },
+                    at=now,
+                )
         # Unlink only after the commit: a crash in between leaves orphans, never dangling rows.
         self.log.delete(r.path for r in files)
         self.clean_orphans(model)
-        return PurgeResult(model, cutoff, len(files), events)
+        return result
 
     def clean_orphans(self, model: str, *, older_than_s: float = ORPHAN_GRACE_S) -> list[str]:
         """Delete event-log files of `model` that no committed batch lists (crash leftovers)."""
@@ -319,6 +336,15 @@ class IngestService:
                     .limit(limit)
                 ).scalars()
             )
+
+
+def _day_floor_us(at: datetime) -> int:
+    """Microseconds since the epoch of the UTC midnight at or before `at`."""
+    return (int(at.timestamp() * 1_000_000) // DAY_US) * DAY_US
+
+
+def _at_us(us: int) -> datetime:
+    return datetime.fromtimestamp(us / 1_000_000, UTC)
 
 
 def read_ahead(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
