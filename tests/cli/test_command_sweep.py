@@ -55,7 +55,8 @@ def cases(f: dict[str, Path | str]) -> list[list[str]]:
     bad_files = [str(f[k]) for k in ("missing", "empty", "binary", "folder", "text")]
     out: list[list[str]] = []
     for bad in [*bad_files, str(f["laughs"]), str(f["huge"])]:
-        out += [["validate", bad], ["policy", "apply", bad, *db], ["drill", "drift", "-p", bad]]
+        out += [["validate", bad], ["policy", "apply", bad, *db], ["drill", "drift", "-p", bad],
+                ["db", "housekeep", "--policy", bad, *db]]
     for bad in bad_files:
         out += [["ingest", "credit-risk", bad, *db, *policy],
                 ["ingest", "credit-risk", bad, "--labels", *db, *policy],

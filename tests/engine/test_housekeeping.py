@@ -131,3 +131,22 @@ def test_the_scheduler_runs_housekeeping_as_a_leader_job(store: Store, tmp_path:
     jobs = {j.name: j for j in jobs_for("scheduler", engine)}
     assert jobs["housekeeping"].leader_only and jobs["housekeeping"].every_s == 6 * 3600
     assert "housekeeping" not in {j.name for j in jobs_for("worker", engine)}
+
+
+def test_db_housekeep_does_it_now_from_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from watchkeeper.cli.app import app
+
+    url = f"sqlite:///{tmp_path / 'wk.db'}"
+    with Store.open(url) as store:
+        then = datetime.now(UTC) - 10 * DAY  # past the 7-day quarantine retention
+        engine = _engine(store, tmp_path, ManualClock(then))
+        engine.ingest.ingest_events("credit-risk", _traffic(50, then - DAY, bad=2))
+    runner = CliRunner(env={"WATCHKEEPER_DATA_DIR": str(tmp_path / "wk")})
+    policy = str(tmp_path / "watchkeeper.yaml")
+    r = runner.invoke(app, ["db", "housekeep", "--db", url, "--policy", policy])
+    assert r.exit_code == 0, r.output
+    assert "credit-risk: 1 files (0 events" in r.output and "2 rejected rows" in r.output
+    r = runner.invoke(app, ["db", "housekeep", "--db", url, "--policy", str(tmp_path / "no.yaml")])
+    assert r.exit_code == 2 and "no such file" in r.output

@@ -1,4 +1,5 @@
-"""`watchkeeper db upgrade|current`: migrations of the database named by --db."""
+"""`watchkeeper db upgrade|current|housekeep`: migrations of the database named by --db, and
+its retention."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
-from watchkeeper.cli.options import DbOption, resolve_db_url
+from watchkeeper.cli.options import DbOption, PolicyOption, resolve_db_url, resolve_policy_path
 from watchkeeper.core.errors import WatchkeeperError
 from watchkeeper.store import Store, normalise_url
 
@@ -129,3 +130,29 @@ def register(app: typer.Typer) -> None:
             raise fail(f"--rev-id: {rev_id!r}; expected at most 32 of 0-9, a-z and _")
         path = new_revision(message, stage=stage, rev_id=rev_id)
         out.print(f"wrote {path}; read it, then run the migration tests")
+
+    @db_app.command("housekeep")
+    def housekeep(db: str | None = DbOption, policy: str | None = PolicyOption) -> None:
+        """Apply the policy's retention now and merge closed windows' profile parts (what
+        `serve` does every six hours). Exit 1 if a model could not be tidied."""
+        from watchkeeper.core.errors import PolicyError
+        from watchkeeper.core.settings import Settings
+        from watchkeeper.engine.tick import Engine
+        from watchkeeper.policy import load_policy
+
+        try:
+            loaded = load_policy(resolve_policy_path(policy))
+        except PolicyError as exc:
+            raise fail(f"{exc.source}: {'; '.join(exc.problems[:5])}") from None
+        with open_existing(db) as store:
+            done = Engine(store, loaded, Settings.resolve(db).data_dir).housekeep()
+        for p in done.purged:
+            out.print(f"{p.model}: {p.files:,} files ({p.events:,} events before "
+                      f"{p.cutoff:%Y-%m-%d}), {p.quarantined_rows:,} rejected rows, "
+                      f"{p.profile_parts:,} window profiles deleted")
+        out.print(f"{done.parts_merged:,} profile parts merged, {done.notifications:,} sent "
+                  "notifications deleted")
+        for e in done.errors:
+            err.print(f"[red]error:[/red] {e}")
+        if done.errors:
+            raise typer.Exit(1)
