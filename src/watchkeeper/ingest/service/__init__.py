@@ -299,22 +299,25 @@ class IngestService:
     def compact_profiles(self, model: str, *, lateness: timedelta = DEFAULT_LATENESS) -> int:
         """Merge the parts of each closed window into one part (many small SDK batches leave
         many parts; reads merge them anyway, this only makes reads cheaper). Returns the
-        number of parts removed. Open windows are left alone: they still receive parts."""
+        number of parts removed. Open windows are left alone: they still receive parts. One
+        short transaction per window, so ingestion never waits long for the write lock."""
         spec = self.spec(model)
+        with self.store.session(read_only=True) as session:
+            windows = [w for w in list_windows(session, spec, now=self.clock.now(),
+                                               lateness=lateness)
+                       if w.closed and w.parts >= 2]
         removed = 0
-        with self.store.session() as session:
-            for window in list_windows(session, spec, now=self.clock.now(), lateness=lateness):
-                if not window.closed or window.parts < 2:
-                    continue
-                q = select(ProfilePart).where(ProfilePart.model == model)
-                if window.index is not None:
-                    q = q.where(ProfilePart.window_index == window.index)
-                else:
-                    q = q.where(
-                        ProfilePart.window_start == window.start,
-                        ProfilePart.window_end == window.end,
-                    )
+        for window in windows:
+            q = select(ProfilePart).where(ProfilePart.model == model)
+            if window.index is not None:
+                q = q.where(ProfilePart.window_index == window.index)
+            else:
+                q = q.where(ProfilePart.window_start == window.start,
+                            ProfilePart.window_end == window.end)
+            with self.store.session() as session:
                 parts = list(session.execute(q.order_by(ProfilePart.id)).scalars())
+                if len(parts) < 2:  # compacted meanwhile by another process
+                    continue
                 merged = merge_all([WindowProfile.from_bytes(p.blob) for p in parts])
                 keep = parts[-1]
                 keep.blob = merged.to_bytes()
