@@ -50,13 +50,16 @@ def test_prediction_drift_groups_with_data_drift() -> None:
 
 def test_different_cause_opens_a_second_incident() -> None:
     active = [OpenIncident("i1", "credit-risk/drift", "credit-risk", Tier.T1)]
-    [decision] = triage(TriageInput(score(Tier.T1, SignalKind.LATENCY), active=active))
+    decision, quiet = triage(TriageInput(score(Tier.T1, SignalKind.LATENCY), active=active,
+                                         resolve_after_healthy_windows=3))
     assert isinstance(decision, Open) and decision.key == "credit-risk/latency"
+    # nothing drifted in this window: the drift incident counts it as a healthy one
+    assert quiet == Healthy("i1", 1, resolve=False)
 
 
 def test_open_t3_inhibits_lesser_noise_of_the_same_model_only() -> None:
     active = [OpenIncident("i3", "credit-risk/performance", "credit-risk", Tier.T3)]
-    [decision] = triage(TriageInput(score(Tier.T2, SignalKind.LATENCY), active=active))
+    decision, _quiet = triage(TriageInput(score(Tier.T2, SignalKind.LATENCY), active=active))
     assert isinstance(decision, Suppressed) and decision.inhibited_by == "i3"
     other = [OpenIncident("i3", "churn/performance", "churn", Tier.T3)]
     [decision] = triage(TriageInput(score(Tier.T2, SignalKind.LATENCY), active=other))
@@ -114,6 +117,20 @@ def test_performance_loss_during_a_data_quality_incident_joins_it() -> None:
     active = [OpenIncident("dq", "credit-risk/data_quality", "credit-risk", Tier.T3)]
     [d] = triage(TriageInput(score(Tier.T2, SignalKind.PERFORMANCE), active=active))
     assert d == Update("dq", Tier.T3, Tier.T2)
+
+
+def test_drift_of_the_broken_input_joins_the_data_quality_incident_another_input_opens_one(
+) -> None:
+    dq = OpenIncident("dq", "credit-risk/data_quality", "credit-risk", Tier.T1,
+                      labels={"feature": "debt_ratio"})
+    [same] = triage(TriageInput(score(Tier.T2, feature="debt_ratio"), active=[dq]))
+    assert same == Update("dq", Tier.T1, Tier.T2)
+    other, healing = triage(TriageInput(score(Tier.T2, feature="income"), active=[dq],
+                                        resolve_after_healthy_windows=1))
+    assert isinstance(other, Open) and other.key == "credit-risk/drift"
+    assert other.labels["feature"] == "income"
+    # the broken input is quiet in this window: the data-quality incident heals meanwhile
+    assert healing == Healthy("dq", 1, resolve=True)
 
 
 def test_a_weak_signal_under_a_held_tier_does_not_open_a_new_incident() -> None:

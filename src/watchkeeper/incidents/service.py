@@ -291,8 +291,8 @@ def apply_score(
             Incident.resolved_at >= ensure_utc(now) - group_within)))
     decisions = triage(TriageInput(
         score=score,
-        active=[OpenIncident(r.id, r.key, r.model, Tier(r.tier), r.healthy_windows)
-                for r in rows.values()],
+        active=[OpenIncident(r.id, r.key, r.model, Tier(r.tier), r.healthy_windows,
+                             dict(r.labels or {})) for r in rows.values()],
         silences=active_silences(session, now),
         resolve_after_healthy_windows=resolve_after_healthy_windows,
         now=now,

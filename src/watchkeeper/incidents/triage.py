@@ -26,6 +26,7 @@ class OpenIncident:
     model: str
     tier: Tier
     healthy_windows: int = 0
+    labels: Mapping[str, str] = field(default_factory=dict)  # "feature": its top feature
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,37 @@ def top_kind(score: Score) -> SignalKind | None:
     return max(score.contributors, key=lambda c: c.share).kind
 
 
+def _healthy(inc: OpenIncident, inp: TriageInput) -> Healthy:
+    count, limit = inc.healthy_windows + 1, inp.resolve_after_healthy_windows
+    return Healthy(inc.id, count, resolve=limit is not None and count >= limit)
+
+
+def _quiet(score: Score, inc: OpenIncident) -> bool:
+    """No contributor of this window is the incident's kind of problem. For a data-quality
+    incident: no quality signal, no drift of its broken input, and no moved outputs or lost
+    accuracy unless another input's drift explains them."""
+    family = inc.key.split("/")[1] if "/" in inc.key else ""
+    if family != "data_quality":
+        return all(cause_family(c.kind) != family for c in score.contributors)
+    broken = inc.labels.get("feature")
+    inputs = {c.feature for c in score.contributors if c.kind is SignalKind.DATA_DRIFT}
+    explained = bool(inputs - {None, broken})
+    for c in score.contributors:
+        if c.kind is SignalKind.DATA_QUALITY or (c.kind is SignalKind.DATA_DRIFT
+                                                 and c.feature == broken):
+            return False
+        if c.feature is None and cause_family(c.kind) == "drift" and not explained:
+            return False
+    return True
+
+
+def _another_input(score: Score, kind: SignalKind, broken: OpenIncident) -> bool:
+    """Is the top of this window a drifting input other than the data-quality incident's?"""
+    feature = max(score.contributors, key=lambda c: c.share).feature
+    return (kind is SignalKind.DATA_DRIFT and feature is not None
+            and feature != broken.labels.get("feature", feature))
+
+
 def labels_for(model: str, family: str, tier: Tier, score: Score) -> dict[str, str]:
     labels = {"model": model, "kind": family, "tier": str(tier)}
     top = max(score.contributors, key=lambda c: c.share) if score.contributors else None
@@ -108,14 +140,9 @@ def triage(inp: TriageInput) -> list[Decision]:
     model = score.window.model
     now = inp.now or score.window.end
     mine = [i for i in inp.active if i.model == model]
-    decisions: list[Decision] = []
 
     if score.tier < Tier.T1:
-        for inc in mine:
-            count = inc.healthy_windows + 1
-            limit = inp.resolve_after_healthy_windows
-            decisions.append(Healthy(inc.id, count, resolve=limit is not None and count >= limit))
-        return decisions
+        return [_healthy(inc, inp) for inc in mine]
 
     # A tier held by persistence (this window alone says T0) is the same problem going on:
     # whatever weak signal tops this window must not open a new incident.
@@ -132,26 +159,32 @@ def triage(inp: TriageInput) -> list[Decision]:
     existing = next((i for i in mine if i.key == key), None)
     if existing is None and family == "drift":
         # Broken inputs explain moved outputs and lost accuracy: while the model has an open
-        # data-quality incident, drift and performance signals belong to it.
-        existing = next((i for i in mine if i.key == group_key(model, "data_quality")), None)
+        # data-quality incident, drift and performance signals belong to it. Not so an input
+        # drifting that is not the broken one: that is a new problem, with its own remedy.
+        broken = next((i for i in mine if i.key == group_key(model, "data_quality")), None)
+        if broken is not None and not _another_input(score, kind, broken):
+            existing = broken
+    # Another open incident whose own signals are quiet in this window heals, though the model
+    # as a whole is not healthy: a data-quality incident must not stay open for as long as an
+    # unrelated drift lasts.
+    healing = [_healthy(i, inp) for i in mine if i is not existing and _quiet(score, i)]
     if existing is not None:
-        decisions.append(Update(existing.id, existing.tier, score.tier))
-        return decisions
+        return [Update(existing.id, existing.tier, score.tier), *healing]
 
     recent = next((i for i in inp.recently_resolved if i.key == key), None)
     if recent is not None:
-        return [Reopen(recent.id, score.tier)]
+        return [Reopen(recent.id, score.tier), *healing]
 
     labels = labels_for(model, family, score.tier, score)
     silence = silenced_by(labels, now, inp.silences)
     if silence is not None:
-        return [Suppressed(key, score.tier, f"silenced: {silence.reason}", silence_id=silence.id)]
+        return [Suppressed(key, score.tier, f"silenced: {silence.reason}", silence_id=silence.id),
+                *healing]
     critical = next((i for i in mine if i.tier == Tier.T3), None)
     if critical is not None and score.tier < Tier.T3:
         return [Suppressed(key, score.tier, f"inhibited by open T3 incident {critical.id}",
-                           inhibited_by=critical.id)]
+                           inhibited_by=critical.id), *healing]
     title = f"{model}: {family.replace('_', ' ')} at {score.tier}"
     if score.summary:
         title += f" — {score.summary}"
-    decisions.append(Open(key, model, family, score.tier, title[:300], labels))
-    return decisions
+    return [Open(key, model, family, score.tier, title[:300], labels), *healing]
