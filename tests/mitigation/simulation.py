@@ -83,7 +83,7 @@ mitigation:
 
 def write_policy(folder: Path, *, criticality: str = "medium", regulatory: bool = False,
                  template: str = "sklearn.logistic", budget: int = 2, timeout: str = "5m",
-                 memory: int = 1024, history: str = "1d", max_shift: float = 0.35) -> Policy:
+                 memory: int = 1024, history: str = "1d", max_shift: float = 0.5) -> Policy:
     folder.mkdir(parents=True, exist_ok=True)
     ref = generate_credit(2000, seed=1)
     pq.write_table(pa.table({k: ref[k] for k in (*FEATURES, "label", "probability")}),

@@ -98,14 +98,21 @@ def test_density_ratio_weights_favour_rows_like_the_post_change_data() -> None:
     assert (density_ratio_weights(x[:15], post[:15], columns()) == 1).all()
 
 
-def test_a_retrain_without_labelled_data_fails_clearly_and_escalates(store: Store,
-                                                                    tmp_path: Path) -> None:
+def test_a_retrain_without_labelled_data_waits_then_fails_clearly_and_escalates(
+        store: Store, tmp_path: Path) -> None:
     w = World(store, tmp_path)
     inc = w.incident(Tier.T1, at=T0 + timedelta(hours=1), change=T0)
     with store.session() as s:
         ctx, _ = service._context(s, w.policy, incidents.get(s, inc), w.clock.now(), w.data)
         run_id = retrain.execute(ctx).run_id
-    done = service.run_retrain(store, w.policy, run_id, data_dir=w.data, now=w.clock.now())
+    for k in range(1, service.DATA_WAITS + 1):  # labels may still come: it tries again
+        waited = service.run_retrain(store, w.policy, run_id, data_dir=w.data,
+                                     now=w.clock.now() + k * timedelta(hours=1))
+        assert waited.status == "waiting" and f"({k} of {service.DATA_WAITS})" in waited.summary
+        with store.session(read_only=True) as s:
+            assert service.get_run(s, run_id).status == "queued"
+    done = service.run_retrain(store, w.policy, run_id, data_dir=w.data,
+                               now=w.clock.now() + timedelta(hours=9))
     assert done.status == "failed" and "not enough clean labelled data" in done.summary
     assert done.requests[0].type == "page"
     with store.session() as s:

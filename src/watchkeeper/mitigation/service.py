@@ -464,7 +464,7 @@ def plan_training(ctx: ActionContext, action: str) -> Plan:
 @dataclass(frozen=True, slots=True)
 class RetrainOutcome:
     run_id: str
-    status: str  # rolled_out | rejected | failed | skipped
+    status: str  # rolled_out | rejected | failed | skipped | waiting (for clean labelled data)
     summary: str
     version: int | None = None
     rollout_id: str | None = None
@@ -487,6 +487,8 @@ def run_retrain(store: Store, policy: Policy, run_id: str, *, data_dir: Path,
         run.status = "running"
         model, action, incident_id, cfg = run.model, run.action, run.incident_id, dict(run.plan)
         details = dict(cfg.get("details") or {})
+        if (run.result or {}).get("data_waits"):  # waited for labels: read up to now
+            details["window_end"] = started.isoformat()
         champion = routing_state(s, model).champion
         quarantined = quarantined_windows(s, model, started)
         champ_info = LocalRegistry(s, data_dir).get(model, champion) if champion else None
@@ -506,8 +508,7 @@ def run_retrain(store: Store, policy: Policy, run_id: str, *, data_dir: Path,
                                       segment_names=segments, label_dtype=label_dtype)
         train_idx, recent_idx = data.recent_split(len(ds), gates_cfg.validation.holdout_fraction)
     except InputError as exc:
-        return _finish_failed(store, run_id, started, {"status": "error", "message": str(exc)},
-                              "not enough clean labelled data")
+        return _wait_for_data(store, run_id, started, str(exc))
     train_ds, recent_ds = ds.take(train_idx), ds.take(recent_idx)
     champ_est = _load_version(store, data_dir, model, champion) if champion else None
     champ_thr = float((champ_info.lineage.params if champ_info else {}).get("threshold", 0.5))
@@ -524,7 +525,7 @@ def run_retrain(store: Store, policy: Policy, run_id: str, *, data_dir: Path,
                        method=gates_cfg.validation.method,
                        holdout_fraction=gates_cfg.validation.holdout_fraction,
                        folds=gates_cfg.validation.folds, hpo_budget=mp.retrain.hpo_budget,
-                       seed=int(hashlib.sha256(run_id.encode()).hexdigest()[:8], 16) % 2**31)
+                       seed=_seed(model, action, window, change_at))
         result = sandbox.run(training.train, job, timeout_s=mp.retrain.timeout.total_seconds(),
                              memory_mb=mp.retrain.memory_mb, workdir=Path(data_dir) / "sandbox")
     if not result.ok:
@@ -624,6 +625,36 @@ def _recalibrate(champion: Any, train_ds: data.Dataset, task: Task,
     out = training.TrainOutput(champion, "recalibrated", "1", {"recalibrated": True},
                                threshold, {name: value, "n_validation": float(len(train_ds))})
     return sandbox.SandboxResult("ok", out)
+
+
+def _seed(model: str, action: str, window: Window, change_at: datetime) -> int:
+    """The search's seed follows what is trained on, not the run's random id: the same data
+    gives the same model (a replay reproduces it, and tests do not depend on an id's luck)."""
+    key = f"{model}|{action}|{window.start.isoformat()}|{window.end.isoformat()}|{change_at}"
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 2**31
+
+
+# Ticks a retrain waits for enough clean labelled data (labels lag; a quarantine may cover the
+# first hours after a change) before it fails and a person is paged.
+DATA_WAITS = 6
+
+
+def _wait_for_data(store: Store, run_id: str, now: datetime, message: str) -> RetrainOutcome:
+    """Too little clean labelled data yet: queue the run again (the next try reads the data up
+    to its own time) while its incident is active and it has waited fewer than DATA_WAITS
+    ticks; then it fails and pages."""
+    with store.session() as s:
+        run = get_run(s, run_id)
+        waits = int((run.result or {}).get("data_waits", 0)) + 1
+        incident = s.get(Incident, run.incident_id) if run.incident_id else None
+        if waits <= DATA_WAITS and incident is not None \
+                and IncidentState(incident.state) in ACTIVE:
+            run.status = "queued"
+            run.result = _json({**(run.result or {}), "data_waits": waits, "waiting": message})
+            return RetrainOutcome(run_id, "waiting", f"not enough clean labelled data yet; "
+                                  f"tries again at the next tick ({waits} of {DATA_WAITS})")
+    return _finish_failed(store, run_id, now, {"status": "error", "message": message},
+                          "not enough clean labelled data")
 
 
 def _finish_failed(store: Store, run_id: str, now: datetime, sandbox_summary: dict[str, Any],
